@@ -1,0 +1,145 @@
+"""An Exotel phone bot: answer the call, greet the caller, listen, think, speak.
+
+Exotel's Voicebot applet opens a websocket for each call. `bot()` below is the entry point
+Pipecat Cloud calls with that websocket (and so does `server.py` on your laptop).
+
+Edit this file to change what the bot says and does: the prompt, the greeting, the voice, the
+tools. The plumbing (Exotel's handshake, audio format, settings, logs) lives in `exotel_bot/`.
+"""
+
+from loguru import logger
+from pipecat.frames.frames import TTSSpeakFrame
+from pipecat.pipeline.pipeline import Pipeline
+from pipecat.pipeline.worker import PipelineParams, PipelineWorker
+from pipecat.processors.aggregators.llm_context import LLMContext
+from pipecat.processors.aggregators.llm_response_universal import (
+    LLMContextAggregatorPair,
+    LLMUserAggregatorParams,
+)
+from pipecat.runner.types import RunnerArguments
+from pipecat.services.cartesia.tts import CartesiaTTSService
+from pipecat.services.deepgram.stt import DeepgramSTTService
+from pipecat.services.openai.llm import OpenAILLMService
+from pipecat.workers.runner import WorkerRunner
+
+from exotel_bot import (
+    ExotelCall,
+    Settings,
+    accept_exotel_call,
+    call_logging,
+    exotel_transport,
+    hide_secrets,
+    load_settings,
+    phone_turn_strategies,
+    phone_vad,
+    setup_logging,
+)
+
+setup_logging()
+
+
+def system_prompt(call: ExotelCall) -> str:
+    """What the LLM knows about its job and this call. Custom parameters come from the flow URL."""
+    caller = call.custom_parameters.get("name") or "the caller"
+    return (
+        "You are a friendly, efficient phone assistant for Acme Store. "
+        "You are on a phone call: answer in one or two short spoken sentences, "
+        "with no lists, markdown or emoji, and spell out numbers the way people say them. "
+        f"You are speaking with {caller}, calling from {call.from_number or 'an unknown number'}."
+    )
+
+
+def greeting(call: ExotelCall) -> str:
+    """The first words the caller hears; spoken straight away, without waiting for the LLM."""
+    name = call.custom_parameters.get("name")
+    hello = f"Hello {name}!" if name else "Hello!"
+    return f"{hello} Thanks for calling Acme Store. How can I help you today?"
+
+
+async def run_bot(call: ExotelCall, runner_args: RunnerArguments, settings: Settings):
+    """Build the pipeline for one call and run it until the call ends."""
+    transport = exotel_transport(runner_args.websocket, call, settings)
+
+    stt = DeepgramSTTService(
+        api_key=settings.deepgram_api_key,
+        base_url=settings.deepgram_base_url,
+        settings=DeepgramSTTService.Settings(
+            model=settings.deepgram_model, language=settings.language
+        ),
+    )
+    llm = OpenAILLMService(
+        api_key=settings.openai_api_key,
+        base_url=settings.openai_base_url,
+        settings=OpenAILLMService.Settings(
+            model=settings.openai_model, system_instruction=system_prompt(call)
+        ),
+    )
+    tts = CartesiaTTSService(
+        api_key=settings.cartesia_api_key,
+        url=settings.cartesia_ws_url,
+        settings=CartesiaTTSService.Settings(
+            model=settings.cartesia_model, voice=settings.cartesia_voice
+        ),
+    )
+
+    context = LLMContext()
+    user_aggregator, assistant_aggregator = LLMContextAggregatorPair(
+        context,
+        user_params=LLMUserAggregatorParams(
+            vad_analyzer=phone_vad(),
+            user_turn_strategies=phone_turn_strategies(),
+        ),
+    )
+
+    pipeline = Pipeline(
+        [
+            transport.input(),  # caller audio from Exotel
+            stt,  # speech to text (Deepgram)
+            user_aggregator,  # the caller's turns (Silero VAD + turn detection)
+            llm,  # what to say (OpenAI)
+            tts,  # text to speech (Cartesia)
+            transport.output(),  # bot audio to Exotel; `clear` on barge-in
+            assistant_aggregator,  # what the bot said, into the conversation
+        ]
+    )
+
+    worker = PipelineWorker(
+        pipeline,
+        params=PipelineParams(
+            audio_in_sample_rate=call.listen_sample_rate,
+            audio_out_sample_rate=call.sample_rate,
+            enable_metrics=True,
+        ),
+        enable_rtvi=False,
+    )
+
+    @transport.event_handler("on_client_connected")
+    async def on_client_connected(transport, websocket):
+        await worker.queue_frames([TTSSpeakFrame(greeting(call))])
+
+    @transport.event_handler("on_client_disconnected")
+    async def on_client_disconnected(transport, websocket):
+        logger.info("Caller disconnected")
+        await worker.cancel()
+
+    runner = WorkerRunner(handle_sigint=False)
+    await runner.add_workers(worker)
+    await runner.run()
+
+
+async def bot(runner_args: RunnerArguments):
+    """Pipecat Cloud's entry point: one websocket from Exotel, one phone call."""
+    settings = load_settings()
+    hide_secrets(settings.secrets())
+
+    call = await accept_exotel_call(runner_args.websocket, settings.handshake_timeout_secs)
+    if call is None:
+        return  # not an Exotel call: the reason is logged and the socket closed
+
+    with call_logging(call.call_sid):
+        logger.info(
+            f"Call from {call.from_number} to {call.to_number} "
+            f"({call.sample_rate} Hz, parameters: {sorted(call.custom_parameters)})"
+        )
+        await run_bot(call, runner_args, settings)
+        logger.info("Call ended")

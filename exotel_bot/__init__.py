@@ -1,0 +1,25 @@
+"""The machinery behind bot.py: Exotel's handshake, its transport, settings and call-scoped logs.
+
+bot.py tells the story of a call; nothing in here should need editing to change what the bot says.
+"""
+
+from exotel_bot.call import ExotelCall, accept_exotel_call, close_quietly
+from exotel_bot.config import ConfigError, Settings, load_settings
+from exotel_bot.logs import call_logging, hide_secrets, setup_logging
+from exotel_bot.transport import exotel_transport
+from exotel_bot.turns import phone_turn_strategies, phone_vad
+
+__all__ = [
+    "ConfigError",
+    "ExotelCall",
+    "Settings",
+    "accept_exotel_call",
+    "call_logging",
+    "close_quietly",
+    "exotel_transport",
+    "hide_secrets",
+    "load_settings",
+    "phone_turn_strategies",
+    "phone_vad",
+    "setup_logging",
+]

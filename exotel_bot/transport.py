@@ -1,0 +1,39 @@
+"""The websocket transport for one Exotel call, set up the way Exotel wants its audio."""
+
+from __future__ import annotations
+
+from pipecat.transports.websocket.fastapi import FastAPIWebsocketParams, FastAPIWebsocketTransport
+from starlette.websockets import WebSocket
+
+from exotel_bot.call import ExotelCall
+from exotel_bot.config import Settings
+from exotel_bot.serializer import ExotelSerializer
+
+
+def media_payload_bytes(sample_rate: int, chunk_ms: int) -> int:
+    """Bytes of 16-bit mono PCM in one outbound `media` payload."""
+    return sample_rate * 2 * chunk_ms // 1000
+
+
+def exotel_transport(websocket: WebSocket, call: ExotelCall, settings: Settings):
+    """A FastAPI websocket transport speaking Exotel's protocol at the stream's own sample rate.
+
+    Outbound audio goes in payloads of `settings.audio_chunk_ms` (200 ms by default: 3.2 KB at
+    8 kHz, Exotel's recommended minimum; always a multiple of 320 bytes, the last one padded
+    with silence by pipecat), so Exotel never waits on a short packet.
+    """
+    serializer = ExotelSerializer(call.stream_sid, call.call_sid, sample_rate=call.sample_rate)
+    return FastAPIWebsocketTransport(
+        websocket=websocket,
+        params=FastAPIWebsocketParams(
+            audio_in_enabled=True,
+            audio_out_enabled=True,
+            audio_in_sample_rate=call.listen_sample_rate,
+            audio_out_sample_rate=call.sample_rate,
+            audio_out_10ms_chunks=settings.audio_chunk_ms // 10,
+            add_wav_header=False,
+            serializer=serializer,
+            # Exotel sends no Origin header: an origin allow-list would refuse every call.
+            allowed_origins=[],
+        ),
+    )

@@ -1,0 +1,157 @@
+"""Run the bot locally: a websocket at /ws for Exotel, handed to `bot()` as Pipecat Cloud does.
+
+    python server.py            # real calls: needs your API keys in .env, and ngrok for Exotel
+    python server.py --demo     # no keys, no network: vendors replaced by local stand-ins
+
+Each websocket is one call, run in its own task: a call that fails never touches another.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import binascii
+import json
+import os
+import sys
+import uuid
+from contextlib import asynccontextmanager
+
+import httpx
+import uvicorn
+from dotenv import find_dotenv, load_dotenv
+from fastapi import FastAPI, WebSocket
+from loguru import logger
+
+from exotel_bot import ConfigError, close_quietly, load_settings, setup_logging
+
+try:  # What Pipecat Cloud's base image passes to bot(); pipecat's own class otherwise.
+    from pipecatcloud.agent import WebSocketSessionArguments as SessionArguments
+except ImportError:
+    from pipecat.runner.types import WebSocketRunnerArguments as SessionArguments
+
+active_calls: set[str] = set()
+
+
+def decode_body(body: str | None) -> dict:
+    """The optional `?body=` query parameter: base64-encoded JSON, as Pipecat Cloud accepts it."""
+    if not body:
+        return {}
+    try:
+        decoded = json.loads(base64.b64decode(body, validate=False))
+    except (binascii.Error, ValueError) as e:
+        logger.warning(f"Ignoring ?body= that is not base64 JSON: {e}")
+        return {}
+    if not isinstance(decoded, dict):
+        logger.warning("Ignoring ?body= that is not a JSON object")
+        return {}
+    return decoded
+
+
+def exotel_url(public_url: str) -> str:
+    """The websocket URL to paste into the Exotel Voicebot applet for a public https/wss URL."""
+    url = public_url.rstrip("/")
+    for old, new in (("https://", "wss://"), ("http://", "ws://")):
+        if url.startswith(old):
+            url = new + url[len(old) :]
+    if not url.startswith(("wss://", "ws://")):
+        url = "wss://" + url
+    return url if url.endswith("/ws") else url + "/ws"
+
+
+async def ngrok_public_url() -> str | None:
+    """The https URL of a running ngrok tunnel, from ngrok's local agent API, if there is one."""
+    try:
+        async with httpx.AsyncClient(timeout=0.5) as client:
+            tunnels = (await client.get("http://127.0.0.1:4040/api/tunnels")).json()["tunnels"]
+    except (httpx.HTTPError, ValueError, KeyError):
+        return None
+    urls = [t.get("public_url", "") for t in tunnels]
+    return next((u for u in urls if u.startswith("https://")), None)
+
+
+async def print_exotel_url(port: int) -> None:
+    public = await ngrok_public_url() or os.environ.get("PUBLIC_URL")
+    if public:
+        logger.info(f"Exotel Voicebot applet URL: {exotel_url(public)}")
+    else:
+        logger.info(
+            f"Listening on port {port}. To take real calls, run `ngrok http {port}` (this server "
+            "then prints the URL for the Exotel Voicebot applet when restarted) or set PUBLIC_URL."
+        )
+
+
+def create_app() -> FastAPI:
+    """The FastAPI app: /ws for calls, /health for load balancers and tests."""
+    from bot import bot  # imported here so a config error is reported before pipecat loads
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        await print_exotel_url(int(os.environ.get("PORT", "7860")))
+        yield
+
+    app = FastAPI(title="Exotel Pipecat bot", lifespan=lifespan)
+
+    @app.get("/health")
+    async def health():
+        return {"status": "ok", "active_calls": len(active_calls)}
+
+    @app.websocket("/ws")
+    async def websocket_endpoint(websocket: WebSocket):
+        await websocket.accept()
+        session_id = str(uuid.uuid4())
+        args = SessionArguments(
+            websocket=websocket,
+            session_id=session_id,
+            body=decode_body(websocket.query_params.get("body")),
+        )
+        active_calls.add(session_id)
+        try:
+            await bot(args)
+        except Exception:
+            logger.exception(f"Session {session_id} failed")
+        finally:
+            active_calls.discard(session_id)
+            await close_quietly(websocket)
+
+    return app
+
+
+def start_demo_stand_ins() -> None:
+    """Point the bot at local stand-ins of Deepgram, OpenAI and Cartesia (no keys, no network)."""
+    from simulator.standins import StandIns
+
+    stand_ins = StandIns(host="127.0.0.1", port=int(os.environ.get("STANDINS_PORT", "0")))
+    stand_ins.start()
+    os.environ.update(stand_ins.env())
+    for key in ("DEEPGRAM_API_KEY", "OPENAI_API_KEY", "CARTESIA_API_KEY"):
+        os.environ[key] = "demo-key"
+    logger.info(f"Demo mode: vendors are local stand-ins on port {stand_ins.port}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default=None, help="default: $HOST or 0.0.0.0")
+    parser.add_argument("--port", type=int, default=None, help="default: $PORT or 7860")
+    parser.add_argument("--demo", action="store_true", help="use local vendor stand-ins, no keys")
+    args = parser.parse_args()
+
+    load_dotenv(find_dotenv(usecwd=True), override=False)
+    setup_logging()
+    host = args.host or os.environ.get("HOST", "0.0.0.0")
+    port = args.port or int(os.environ.get("PORT", "7860"))
+    os.environ["PORT"] = str(port)
+
+    if args.demo:
+        start_demo_stand_ins()
+    try:
+        load_settings()
+    except ConfigError as e:
+        logger.error(str(e))
+        sys.exit(2)
+
+    uvicorn.run(create_app(), host=host, port=port, log_level="warning")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,415 @@
+"""Deepgram live STT stand-in (``/v1/listen``).
+
+Real speech recognition is not the point: the bot only needs Deepgram's wire behaviour.
+Speech is found by frame energy, and each utterance gets the next line of a shared
+script, so a test decides what the bot "heard" and when.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import math
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+import numpy as np
+from aiohttp import WSMsgType, web
+
+from .config import StandInConfig
+
+FRAME_S = 0.02
+_PUNCTUATION = ".,!?;:\"'"
+
+
+@dataclass
+class DeepgramConnection:
+    """What one client connection sent and was sent; safe to read from another thread."""
+
+    index: int
+    query: dict[str, Any]
+    header_names: list[str]
+    has_authorization: bool
+    token_auth: bool
+    opened_at: float = field(default_factory=time.time)
+    closed_at: float | None = None
+    rejected: bool = False
+    dropped: bool = False
+    finalize_count: int = 0
+    keepalive_count: int = 0
+    closestream_count: int = 0
+    interim_count: int = 0
+    audio_bytes_total: int = 0
+    finals: list[dict[str, Any]] = field(default_factory=list)
+    other_messages: list[str] = field(default_factory=list)
+    _audio: bytearray = field(default_factory=bytearray, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def audio(self) -> bytes:
+        """A copy of the PCM received so far (bounded by ``stt.max_audio_seconds``)."""
+        with self._lock:
+            return bytes(self._audio)
+
+    def add_audio(self, data: bytes, limit: int) -> None:
+        with self._lock:
+            self.audio_bytes_total += len(data)
+            room = limit - len(self._audio)
+            if room > 0:
+                self._audio.extend(data[:room])
+
+    def summary(self) -> dict[str, Any]:
+        """Everything but the audio itself, for ``/_control/state``."""
+        with self._lock:
+            return {
+                "index": self.index,
+                "query": dict(self.query),
+                "header_names": list(self.header_names),
+                "has_authorization": self.has_authorization,
+                "token_auth": self.token_auth,
+                "opened_at": self.opened_at,
+                "closed_at": self.closed_at,
+                "rejected": self.rejected,
+                "dropped": self.dropped,
+                "finalize_count": self.finalize_count,
+                "keepalive_count": self.keepalive_count,
+                "closestream_count": self.closestream_count,
+                "interim_count": self.interim_count,
+                "audio_bytes_total": self.audio_bytes_total,
+                "audio_bytes_kept": len(self._audio),
+                "finals": [dict(f) for f in self.finals],
+                "other_messages": list(self.other_messages),
+            }
+
+
+def results_message(
+    transcript: str,
+    *,
+    is_final: bool,
+    start: float,
+    duration: float,
+    request_id: str,
+    model: str,
+    from_finalize: bool | None = None,
+) -> dict[str, Any]:
+    """A ``Results`` message carrying every field the SDK's pydantic model requires."""
+    words = transcript.split()
+    step = duration / len(words) if words else 0.0
+    confidence = 0.99 if words else 0.0
+    word_items = [
+        {
+            "word": w.strip(_PUNCTUATION).lower(),
+            "start": round(start + i * step, 3),
+            "end": round(start + (i + 1) * step, 3),
+            "confidence": 0.99,
+            "punctuated_word": w,
+        }
+        for i, w in enumerate(words)
+    ]
+    message: dict[str, Any] = {
+        "type": "Results",
+        "channel_index": [0, 1],
+        "duration": round(duration, 3),
+        "start": round(start, 3),
+        "is_final": is_final,
+        "speech_final": is_final,
+        "channel": {
+            "alternatives": [
+                {"transcript": transcript, "confidence": confidence, "words": word_items}
+            ]
+        },
+        "metadata": {
+            "request_id": request_id,
+            "model_info": {"name": model, "version": "stand-in", "arch": "stand-in"},
+            "model_uuid": "00000000-0000-4000-8000-000000000000",
+        },
+    }
+    if from_finalize is not None:
+        message["from_finalize"] = from_finalize
+    return message
+
+
+@dataclass
+class _Utterance:
+    start: float
+    last_loud: float
+    last_interim: float
+    loud_s: float = 0.0
+    transcript: str | None = None
+
+
+class _Session:
+    """The state machine of one connection: audio in, Results out."""
+
+    def __init__(self, ws: web.WebSocketResponse, request: web.Request, record, config):
+        self.ws = ws
+        self.request = request
+        self.record: DeepgramConnection = record
+        self.config: StandInConfig = config
+        query = record.query
+        self.sample_rate = int(query.get("sample_rate") or 16000)
+        channels = int(query.get("channels") or 1)
+        self.frame_samples = int(self.sample_rate * FRAME_S) * channels
+        self.frame_bytes = self.frame_samples * 2
+        self.audio_limit = int(self.sample_rate * 2 * channels * config.stt.max_audio_seconds)
+        self.model = str(query.get("model") or "nova-3")
+        self.request_id = str(uuid.uuid4())
+        endpointing = str(query.get("endpointing", "")).lower()
+        self.endpointing_off = endpointing == "false"
+        self.endpointing_s = int(endpointing) / 1000 if endpointing.isdigit() else None
+        self.audio_s = 0.0
+        self.pending = b""
+        self.utt: _Utterance | None = None
+        self.tasks: set[asyncio.Task] = set()
+
+    # Settings are read live so tests can change them mid-call.
+    def _endpoint_s(self) -> float:
+        return self.endpointing_s or self.config.stt.endpointing_ms / 1000
+
+    def _endpoint_finals(self) -> bool:
+        return self.config.stt.endpointing_finals and not self.endpointing_off
+
+    def _threshold(self) -> float:
+        return 32768.0 * 10 ** (self.config.stt.energy_threshold_dbfs / 20)
+
+    async def run(self) -> None:
+        while not self.ws.closed:
+            timeout = self._endpoint_s() if self.utt and self._endpoint_finals() else None
+            try:
+                msg = await self.ws.receive(timeout=timeout)
+            except asyncio.TimeoutError:
+                # Audio stopped flowing mid-utterance: end it on the wall clock.
+                await self._end_utterance(from_finalize=False)
+                continue
+            if msg.type == WSMsgType.BINARY:
+                await self._on_audio(msg.data)
+            elif msg.type == WSMsgType.TEXT:
+                await self._on_text(msg.data)
+            else:
+                break
+        for task in list(self.tasks):
+            task.cancel()
+
+    async def _on_audio(self, data: bytes) -> None:
+        self.record.add_audio(data, self.audio_limit)
+        buf = self.pending + data if self.pending else data
+        count = len(buf) // self.frame_bytes
+        self.pending = buf[count * self.frame_bytes :]
+        if count == 0:
+            return
+        samples = np.frombuffer(buf, dtype="<i2", count=count * self.frame_samples)
+        frames = samples.reshape(count, self.frame_samples).astype(np.float32)
+        energy = np.einsum("ij,ij->i", frames, frames)  # sum of squares per frame
+        loud = energy >= self._threshold() ** 2 * self.frame_samples
+        if self.utt is None and not loud.any():
+            self.audio_s += count * FRAME_S
+            return
+        for is_loud in loud.tolist():
+            await self._step(is_loud)
+
+    async def _step(self, is_loud: bool) -> None:
+        t0 = self.audio_s
+        t = self.audio_s = t0 + FRAME_S
+        utt = self.utt
+        if is_loud:
+            if utt is None:
+                utt = self.utt = _Utterance(start=t0, last_loud=t, last_interim=t0)
+            utt.loud_s += FRAME_S
+            utt.last_loud = t
+        elif utt is None:
+            return
+        quiet_s = t - utt.last_loud
+        if quiet_s >= self._endpoint_s():
+            if self._endpoint_finals():
+                await self._end_utterance(from_finalize=False)
+            return
+        stt = self.config.stt
+        if (
+            stt.interim_interval > 0
+            and t - utt.last_interim >= stt.interim_interval
+            and utt.loud_s * 1000 >= stt.min_speech_ms
+        ):
+            utt.last_interim = t
+            await self._send_interim(utt, t)
+
+    async def _send_interim(self, utt: _Utterance, now: float) -> None:
+        utt.transcript = utt.transcript or self.config.take_transcript()
+        words = utt.transcript.split()
+        spoken = math.ceil((now - utt.start) * self.config.stt.words_per_second)
+        text = " ".join(words[: max(1, min(len(words), spoken))])
+        message = results_message(
+            text,
+            is_final=False,
+            start=utt.start,
+            duration=now - utt.start,
+            request_id=self.request_id,
+            model=self.model,
+        )
+        with self.record._lock:
+            self.record.interim_count += 1
+        await self._send(message)
+
+    async def _end_utterance(self, *, from_finalize: bool, delay: bool = True) -> None:
+        utt, self.utt = self.utt, None
+        if utt is None or utt.loud_s * 1000 < self.config.stt.min_speech_ms:
+            if from_finalize:
+                # Real Deepgram answers every Finalize, even with nothing left to say.
+                await self._deliver_final("", from_finalize, self.audio_s, 0.0)
+            return
+        text = utt.transcript or self.config.take_transcript()
+        end = max(utt.last_loud, utt.start + FRAME_S)
+        await self._deliver_final(text, from_finalize, utt.start, end - utt.start, delay)
+
+    async def _deliver_final(
+        self, text: str, from_finalize: bool, start: float, duration: float, delay: bool = True
+    ) -> None:
+        seconds = self.config.stt.final_delay if delay else 0.0
+        if seconds <= 0:
+            await self._send_final(text, from_finalize, start, duration)
+            return
+        later = self._send_final_later(seconds, text, from_finalize, start, duration)
+        task = asyncio.create_task(later)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def _send_final_later(self, delay: float, *args) -> None:
+        await asyncio.sleep(delay)
+        await self._send_final(*args)
+
+    async def _send_final(self, text: str, from_finalize: bool, start: float, duration: float):
+        message = results_message(
+            text,
+            is_final=True,
+            start=start,
+            duration=duration,
+            request_id=self.request_id,
+            model=self.model,
+            from_finalize=from_finalize,
+        )
+        with self.record._lock:
+            first = not any(f["transcript"] for f in self.record.finals)
+            self.record.finals.append(
+                {"transcript": text, "from_finalize": from_finalize, "at": time.time()}
+            )
+        await self._send(message)
+        if (
+            text
+            and first
+            and self.config.stt.fail_mode == "drop_after_first_final"
+            and self.config.should_fail("stt") == "drop_after_first_final"
+        ):
+            self.record.dropped = True
+            transport = self.request.transport
+            if transport is not None:
+                transport.abort()  # no close frame: the client sees a dead socket
+
+    async def _on_text(self, data: str) -> None:
+        try:
+            kind = json.loads(data).get("type")
+        except (ValueError, AttributeError):
+            kind = None
+        rec = self.record
+        if kind == "KeepAlive":
+            rec.keepalive_count += 1
+        elif kind == "Finalize":
+            rec.finalize_count += 1
+            await self._end_utterance(from_finalize=True)
+        elif kind == "CloseStream":
+            rec.closestream_count += 1
+            await self._close_stream()
+        elif len(rec.other_messages) < 100:
+            rec.other_messages.append(data[:500])
+
+    async def _close_stream(self) -> None:
+        """Flush what is pending, report Metadata and hang up, as Deepgram does."""
+        if self.utt is not None:
+            await self._end_utterance(from_finalize=False, delay=False)
+        if self.tasks:
+            await asyncio.gather(*self.tasks, return_exceptions=True)  # finals still on delay
+        await self._send(
+            {
+                "type": "Metadata",
+                "transaction_key": "deprecated",
+                "request_id": self.request_id,
+                "sha256": "0" * 64,
+                "created": datetime.now(timezone.utc).isoformat(),
+                "duration": round(self.audio_s, 3),
+                "channels": 1,
+            }
+        )
+        await self.ws.close()
+
+    async def _send(self, message: dict[str, Any]) -> None:
+        if self.ws.closed:
+            return
+        # A send can race the client hanging up; the read loop notices that on its own.
+        with contextlib.suppress(ConnectionError, RuntimeError):
+            await self.ws.send_str(json.dumps(message))
+
+
+class DeepgramStandIn:
+    """Serves ``/v1/listen`` and keeps one :class:`DeepgramConnection` per client."""
+
+    def __init__(self, config: StandInConfig):
+        self.config = config
+        self._lock = threading.Lock()
+        self._connections: list[DeepgramConnection] = []
+        self._sockets: set[web.WebSocketResponse] = set()
+
+    @property
+    def connections(self) -> list[DeepgramConnection]:
+        """Connection records, most recent last (a copy of the list, live records)."""
+        with self._lock:
+            return list(self._connections)
+
+    def reset(self) -> None:
+        with self._lock:
+            self._connections.clear()
+
+    def state(self) -> list[dict[str, Any]]:
+        return [c.summary() for c in self.connections]
+
+    async def close_all(self) -> None:
+        for ws in list(self._sockets):
+            await ws.close(code=1001)
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        auth = request.headers.get("Authorization", "")
+        query: dict[str, Any] = {}
+        for key in request.query:
+            values = request.query.getall(key)
+            query[key] = values[0] if len(values) == 1 else list(values)
+        with self._lock:
+            record = DeepgramConnection(
+                index=len(self._connections),
+                query=query,
+                header_names=sorted(request.headers.keys()),
+                has_authorization=bool(auth),
+                token_auth=auth.startswith("Token "),
+            )
+            self._connections.append(record)
+
+        if self.config.stt.fail_mode == "reject" and self.config.should_fail("stt") == "reject":
+            record.rejected = True
+            record.closed_at = time.time()
+            return web.json_response(
+                {"err_code": "INVALID_AUTH", "err_msg": "Invalid credentials (stand-in)."},
+                status=401,
+            )
+
+        ws = web.WebSocketResponse(compress=False, max_msg_size=0, timeout=2.0)
+        await ws.prepare(request)
+        self._sockets.add(ws)
+        try:
+            await _Session(ws, request, record, self.config).run()
+        finally:
+            self._sockets.discard(ws)
+            record.closed_at = time.time()
+            if not ws.closed:
+                await ws.close()
+        return ws

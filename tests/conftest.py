@@ -1,0 +1,127 @@
+"""Shared fixtures: vendor stand-ins in a thread, and server.py in a real subprocess."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from simulator.standins import StandIns
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Sentinel keys: no log line or file a test run writes may ever contain them.
+SECRET_KEYS = {
+    "DEEPGRAM_API_KEY": "dg-sentinel-7f3a9c1e",
+    "OPENAI_API_KEY": "sk-sentinel-4b8d2e6f",
+    "CARTESIA_API_KEY": "sk_car_sentinel-9e1c5a7b",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class BotServer:
+    """`python server.py` on a free port, its log in a file the test can read."""
+
+    def __init__(self, env: dict[str, str], log_path: Path):
+        self.port = free_port()
+        self.log_path = log_path
+        self.env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(self.port), **env}
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/ws"
+
+    @property
+    def http_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 60) -> BotServer:
+        log = open(self.log_path, "w")  # noqa: SIM115 - kept open for the process's life
+        self.process = subprocess.Popen(
+            [sys.executable, "server.py"], cwd=ROOT, env=self.env, stdout=log, stderr=log
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server.py exited early:\n{self.log()}")
+            try:
+                if httpx.get(f"{self.http_url}/health", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError(f"server.py did not become healthy:\n{self.log()}")
+
+    def health(self) -> dict:
+        return httpx.get(f"{self.http_url}/health", timeout=5).json()
+
+    def wait_for_no_calls(self, timeout: float = 10) -> dict:
+        """Poll /health until no call is active (or the timeout passes); return the last answer."""
+        deadline = time.monotonic() + timeout
+        health = self.health()
+        while health["active_calls"] and time.monotonic() < deadline:
+            time.sleep(0.1)
+            health = self.health()
+        return health
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+@pytest.fixture(scope="session")
+def stand_ins():
+    s = StandIns(host="127.0.0.1", port=0)
+    s.start()
+    yield s
+    s.stop()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_stand_ins(request):
+    """Each test starts with the stand-ins' default script and empty recordings."""
+    if "stand_ins" in request.fixturenames:
+        request.getfixturevalue("stand_ins").reset()
+    yield
+
+
+@pytest.fixture(scope="session")
+def server_factory(stand_ins, tmp_path_factory):
+    """Start server.py with extra environment; every server started is stopped at the end."""
+    servers: list[BotServer] = []
+
+    def start(**env: str) -> BotServer:
+        log_path = tmp_path_factory.mktemp("server") / "server.log"
+        full_env = {**SECRET_KEYS, **stand_ins.env(), "LOG_LEVEL": "DEBUG", **env}
+        server = BotServer(full_env, log_path).start()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def server(server_factory) -> BotServer:
+    """The bot with default settings, shared by the tests that need nothing special."""
+    return server_factory()

@@ -1,0 +1,54 @@
+"""Deploy files: pcc-deploy.toml loads with the CLI's loader; the image has what bot.py needs."""
+
+from __future__ import annotations
+
+import ast
+import re
+
+from tests.conftest import ROOT
+
+
+def test_pcc_deploy_toml_loads_with_the_cli_loader(monkeypatch):
+    monkeypatch.setattr("pipecatcloud.cli.config.deploy_config_path", str(ROOT / "pcc-deploy.toml"))
+    from pipecatcloud._utils.deploy_utils import load_deploy_config_file
+
+    config = load_deploy_config_file()
+    assert config is not None
+    assert config.agent_name == "exotel-bot"
+    assert re.fullmatch(r"[a-z0-9-]{1,54}", config.agent_name)
+    assert config.secret_set
+    # Exotel gives up after 10 s; a cold start takes about that long.
+    assert config.scaling.min_agents >= 1
+    assert config.image is None  # built from the Dockerfile by `pipecat cloud deploy`
+
+
+def local_modules_imported_by(path) -> set[str]:
+    """Top-level names of this repository's own modules that `path` imports."""
+    tree = ast.parse(path.read_text())
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module.split(".")[0])
+    return {n for n in names if (ROOT / f"{n}.py").exists() or (ROOT / n / "__init__.py").exists()}
+
+
+def test_dockerfile_copies_everything_bot_imports():
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert re.search(r"^FROM dailyco/pipecat-base", dockerfile, re.M)
+    copied = set(re.findall(r"^COPY\s+\./(\S+)\s", dockerfile, re.M))
+    copied = {c.removesuffix(".py").rstrip("/") for c in copied}
+    needed = local_modules_imported_by(ROOT / "bot.py")
+    assert needed, "bot.py imports no local module? the check would be empty"
+    # ... and what those packages import from the repository, too.
+    for package in list(needed):
+        for source in (ROOT / package).glob("*.py") if (ROOT / package).is_dir() else []:
+            needed |= local_modules_imported_by(source)
+    assert needed <= copied, f"Dockerfile does not copy {needed - copied}"
+    assert "requirements.txt" in copied or "requirements" in copied
+
+
+def test_requirements_pin_pipecat():
+    requirements = (ROOT / "requirements.txt").read_text()
+    assert "pipecat-ai[silero,deepgram,openai,cartesia,websocket]==1.14.0" in requirements
