@@ -8,6 +8,7 @@ tools. The plumbing (Exotel's handshake, audio format, settings, logs) lives in 
 """
 
 from loguru import logger
+from pipecat.adapters.schemas.tools_schema import ToolsSchema
 from pipecat.frames.frames import TTSSpeakFrame
 from pipecat.pipeline.pipeline import Pipeline
 from pipecat.pipeline.worker import PipelineParams, PipelineWorker
@@ -23,6 +24,8 @@ from pipecat.services.openai.llm import OpenAILLMService
 from pipecat.workers.runner import WorkerRunner
 
 from exotel_bot import (
+    LANGUAGES,
+    CallControl,
     ExotelCall,
     Settings,
     accept_exotel_call,
@@ -38,20 +41,27 @@ from exotel_bot import (
 setup_logging()
 
 
-def system_prompt(call: ExotelCall) -> str:
+def system_prompt(call: ExotelCall, language: str) -> str:
     """What the LLM knows about its job and this call. Custom parameters come from the flow URL."""
     caller = call.custom_parameters.get("name") or "the caller"
     return (
         "You are a friendly, efficient phone assistant for Acme Store. "
         "You are on a phone call: answer in one or two short spoken sentences, "
         "with no lists, markdown or emoji, and spell out numbers the way people say them. "
-        f"You are speaking with {caller}, calling from {call.from_number or 'an unknown number'}."
+        f"Always answer in {LANGUAGES[language].name}. "
+        f"You are speaking with {caller}, calling from {call.from_number or 'an unknown number'}. "
+        "Keypad presses reach you as '(The caller typed on the keypad: ...)'. "
+        "When the caller is done, say a short goodbye with the end_call tool. "
+        "If they ask for a person or you cannot help, use transfer_to_agent."
     )
 
 
-def greeting(call: ExotelCall) -> str:
+def greeting(call: ExotelCall, language: str) -> str:
     """The first words the caller hears; spoken straight away, without waiting for the LLM."""
     name = call.custom_parameters.get("name")
+    if language == "hi":
+        hello = f"नमस्ते {name}!" if name else "नमस्ते!"
+        return f"{hello} Acme Store में आपका स्वागत है। मैं आपकी क्या मदद कर सकती हूँ?"
     hello = f"Hello {name}!" if name else "Hello!"
     return f"{hello} Thanks for calling Acme Store. How can I help you today?"
 
@@ -59,45 +69,51 @@ def greeting(call: ExotelCall) -> str:
 async def run_bot(call: ExotelCall, runner_args: RunnerArguments, settings: Settings):
     """Build the pipeline for one call and run it until the call ends."""
     transport = exotel_transport(runner_args.websocket, call, settings)
+    language = LANGUAGES[settings.language]
+    # Hang-up, transfer, keypad, silence and time limits (see exotel_bot/control.py).
+    control = CallControl(call, settings, language)
 
     stt = DeepgramSTTService(
         api_key=settings.deepgram_api_key,
         base_url=settings.deepgram_base_url,
-        settings=DeepgramSTTService.Settings(
-            model=settings.deepgram_model, language=settings.language
-        ),
+        settings=DeepgramSTTService.Settings(model=settings.deepgram_model, language=language.code),
     )
     llm = OpenAILLMService(
         api_key=settings.openai_api_key,
         base_url=settings.openai_base_url,
         settings=OpenAILLMService.Settings(
-            model=settings.openai_model, system_instruction=system_prompt(call)
+            model=settings.openai_model,
+            system_instruction=system_prompt(call, settings.language),
         ),
     )
+    control.register_tools(llm)
     tts = CartesiaTTSService(
         api_key=settings.cartesia_api_key,
         url=settings.cartesia_ws_url,
         settings=CartesiaTTSService.Settings(
-            model=settings.cartesia_model, voice=settings.cartesia_voice
+            model=settings.cartesia_model, voice=settings.cartesia_voice, language=language.code
         ),
     )
 
-    context = LLMContext()
+    context = LLMContext(tools=ToolsSchema(standard_tools=control.tools))
     user_aggregator, assistant_aggregator = LLMContextAggregatorPair(
         context,
         user_params=LLMUserAggregatorParams(
             vad_analyzer=phone_vad(),
             user_turn_strategies=phone_turn_strategies(),
+            user_idle_timeout=settings.silence_timeout_secs,
         ),
     )
 
     pipeline = Pipeline(
         [
             transport.input(),  # caller audio from Exotel
+            control.input(),  # Exotel stop/mark events, keypad digits
             stt,  # speech to text (Deepgram)
             user_aggregator,  # the caller's turns (Silero VAD + turn detection)
             llm,  # what to say (OpenAI)
             tts,  # text to speech (Cartesia)
+            control.output(),  # a mark after each bot turn
             transport.output(),  # bot audio to Exotel; `clear` on barge-in
             assistant_aggregator,  # what the bot said, into the conversation
         ]
@@ -115,16 +131,25 @@ async def run_bot(call: ExotelCall, runner_args: RunnerArguments, settings: Sett
 
     @transport.event_handler("on_client_connected")
     async def on_client_connected(transport, websocket):
-        await worker.queue_frames([TTSSpeakFrame(greeting(call))])
+        await worker.queue_frames([TTSSpeakFrame(greeting(call, settings.language))])
 
     @transport.event_handler("on_client_disconnected")
     async def on_client_disconnected(transport, websocket):
-        logger.info("Caller disconnected")
+        control.end_reason = control.end_reason or "caller hung up (socket closed)"
         await worker.cancel()
+
+    @user_aggregator.event_handler("on_user_turn_started")
+    async def on_user_turn_started(aggregator, strategy):
+        control.caller_spoke()
+
+    @user_aggregator.event_handler("on_user_turn_idle")
+    async def on_user_turn_idle(aggregator):
+        await control.caller_is_silent()
 
     runner = WorkerRunner(handle_sigint=False)
     await runner.add_workers(worker)
     await runner.run()
+    logger.info(f"Call ended: {control.end_reason or 'pipeline finished'}")
 
 
 async def bot(runner_args: RunnerArguments):
@@ -142,4 +167,3 @@ async def bot(runner_args: RunnerArguments):
             f"({call.sample_rate} Hz, parameters: {sorted(call.custom_parameters)})"
         )
         await run_bot(call, runner_args, settings)
-        logger.info("Call ended")

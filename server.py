@@ -9,6 +9,7 @@ Each websocket is one call, run in its own task: a call that fails never touches
 from __future__ import annotations
 
 import argparse
+import asyncio
 import base64
 import binascii
 import json
@@ -20,10 +21,18 @@ from contextlib import asynccontextmanager
 import httpx
 import uvicorn
 from dotenv import find_dotenv, load_dotenv
-from fastapi import FastAPI, WebSocket
+from fastapi import FastAPI, Request, WebSocket
+from fastapi.responses import PlainTextResponse
 from loguru import logger
 
-from exotel_bot import ConfigError, close_quietly, load_settings, setup_logging
+from exotel_bot import (
+    ConfigError,
+    call_logging,
+    close_quietly,
+    load_settings,
+    setup_logging,
+    transfer_decisions,
+)
 
 try:  # What Pipecat Cloud's base image passes to bot(); pipecat's own class otherwise.
     from pipecatcloud.agent import WebSocketSessionArguments as SessionArguments
@@ -94,7 +103,24 @@ def create_app() -> FastAPI:
 
     @app.get("/health")
     async def health():
-        return {"status": "ok", "active_calls": len(active_calls)}
+        return {
+            "status": "ok",
+            "active_calls": len(active_calls),
+            "tasks": len(asyncio.all_tasks()),  # a leak check: flat between calls
+        }
+
+    @app.api_route("/exotel/passthru", methods=["GET", "POST"])
+    async def passthru(request: Request):
+        """Exotel's Passthru applet after the Voicebot: 200 = connect an agent, 302 = hang up."""
+        call_sid = request.query_params.get("CallSid", "")
+        if not call_sid and request.method == "POST":
+            call_sid = str((await request.form()).get("CallSid", ""))
+        decision = transfer_decisions.get(call_sid) if call_sid else None
+        with call_logging(call_sid or "-"):
+            logger.info(f"Passthru asks what next: {decision or 'hang up'}")
+        if decision == "transfer":
+            return PlainTextResponse("transfer", status_code=200)
+        return PlainTextResponse("hangup", status_code=302, headers={"Location": "/"})
 
     @app.websocket("/ws")
     async def websocket_endpoint(websocket: WebSocket):

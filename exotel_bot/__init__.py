@@ -5,11 +5,16 @@ bot.py tells the story of a call; nothing in here should need editing to change 
 
 from exotel_bot.call import ExotelCall, accept_exotel_call, close_quietly
 from exotel_bot.config import ConfigError, Settings, load_settings
+from exotel_bot.control import CallControl, transfer_decisions
+from exotel_bot.languages import LANGUAGES
 from exotel_bot.logs import call_logging, hide_secrets, setup_logging
 from exotel_bot.transport import exotel_transport
 from exotel_bot.turns import phone_turn_strategies, phone_vad
 
 __all__ = [
+    "LANGUAGES",
+    "CallControl",
+    "transfer_decisions",
     "ConfigError",
     "ExotelCall",
     "Settings",

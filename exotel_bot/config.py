@@ -9,6 +9,8 @@ from urllib.parse import urlparse
 
 from dotenv import find_dotenv, load_dotenv
 
+from exotel_bot.languages import LANGUAGES
+
 REQUIRED_KEYS = ("DEEPGRAM_API_KEY", "OPENAI_API_KEY", "CARTESIA_API_KEY")
 
 # A voice from Cartesia's public library; pick another at https://play.cartesia.ai/voices.
@@ -46,6 +48,14 @@ class Settings:
 
     audio_chunk_ms: int = 200
     handshake_timeout_secs: float = 10.0
+
+    # Call control (exotel_bot/control.py)
+    silence_timeout_secs: float = 10.0
+    silence_check_ins: int = 2
+    max_call_secs: float = 900.0
+    dtmf_timeout_secs: float = 2.0
+    transfer_digit: str = "0"
+    goodbye_timeout_secs: float = 10.0
 
     def secrets(self) -> list[str]:
         """The secret values, so logging can scrub them from anything it writes."""
@@ -110,6 +120,16 @@ def read_settings() -> Settings:
             "(Exotel wants media payloads in multiples of 320 bytes)"
         )
 
+    language = (_env("BOT_LANGUAGE", Settings.language) or "").lower()
+    if language not in LANGUAGES:
+        raise ConfigError(
+            f"BOT_LANGUAGE={language!r} is not one of {', '.join(LANGUAGES)} "
+            "(add it to exotel_bot/languages.py)"
+        )
+    transfer_digit = os.environ.get("TRANSFER_DIGIT", "0").strip()
+    if transfer_digit not in ("", *"0123456789*"):
+        raise ConfigError(f"TRANSFER_DIGIT={transfer_digit!r} must be one keypad key (or empty)")
+
     return Settings(
         deepgram_api_key=Secret(_env("DEEPGRAM_API_KEY")),
         openai_api_key=Secret(_env("OPENAI_API_KEY")),
@@ -118,12 +138,18 @@ def read_settings() -> Settings:
         openai_base_url=openai_base_url,
         cartesia_ws_url=cartesia_ws_url,
         deepgram_model=_env("DEEPGRAM_MODEL", Settings.deepgram_model),
-        language=_env("BOT_LANGUAGE", Settings.language),
+        language=language,
         openai_model=_env("OPENAI_MODEL", Settings.openai_model),
         cartesia_model=_env("CARTESIA_MODEL", Settings.cartesia_model),
         cartesia_voice=_env("CARTESIA_VOICE_ID", Settings.cartesia_voice),
         audio_chunk_ms=audio_chunk_ms,
         handshake_timeout_secs=_float("EXOTEL_HANDSHAKE_TIMEOUT_SECS", 10.0),
+        silence_timeout_secs=_float("SILENCE_TIMEOUT_SECS", Settings.silence_timeout_secs),
+        silence_check_ins=_int("SILENCE_CHECK_INS", Settings.silence_check_ins),
+        max_call_secs=_float("MAX_CALL_SECS", Settings.max_call_secs),
+        dtmf_timeout_secs=_float("DTMF_TIMEOUT_SECS", Settings.dtmf_timeout_secs),
+        transfer_digit=transfer_digit,
+        goodbye_timeout_secs=_float("GOODBYE_TIMEOUT_SECS", Settings.goodbye_timeout_secs),
     )
 
 

@@ -31,6 +31,9 @@ def exotel_transport(websocket: WebSocket, call: ExotelCall, settings: Settings)
             audio_in_sample_rate=call.listen_sample_rate,
             audio_out_sample_rate=call.sample_rate,
             audio_out_10ms_chunks=settings.audio_chunk_ms // 10,
+            # The bot hangs up only once Exotel confirms the goodbye was heard (a `mark` echo,
+            # see control.py), so pipecat's 2 s of trailing silence would only delay it.
+            audio_out_end_silence_secs=0,
             add_wav_header=False,
             serializer=serializer,
             # Exotel sends no Origin header: an origin allow-list would refuse every call.

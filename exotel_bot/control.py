@@ -1,0 +1,343 @@
+"""Call control: what a phone call needs that pipecat's Exotel support lacks.
+
+- The caller hangs up: Exotel's `stop` cancels the pipeline at once (LLM/TTS work included).
+- The bot hangs up: it says goodbye, waits until Exotel echoes a `mark` sent after the goodbye
+  (the caller has heard it; pipecat's pacing runs ahead of playback), then closes the stream and
+  the App Bazaar flow moves on to its next applet.
+- Transfer to a human: the decision is stored for the flow's Passthru applet (see server.py's
+  `/exotel/passthru`), then the bot hangs up so the flow can connect an agent.
+- Keypad: digits become one user message ("#" or a pause ends it); TRANSFER_DIGIT asks for a human.
+- Silence check-ins, and a maximum call length.
+- A `mark` after every bot turn, so logs show when the caller actually heard each one.
+
+`CallControl.input()` goes right after `transport.input()`, `CallControl.output()` right before
+`transport.output()`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Protocol
+
+from loguru import logger
+from pipecat.adapters.schemas.function_schema import FunctionSchema
+from pipecat.frames.frames import (
+    CancelWorkerFrame,
+    EndWorkerFrame,
+    Frame,
+    FunctionCallResultProperties,
+    InputAudioRawFrame,
+    InputDTMFFrame,
+    InputTransportMessageFrame,
+    LLMMessagesAppendFrame,
+    OutputTransportMessageFrame,
+    StartFrame,
+    TTSSpeakFrame,
+    TTSStoppedFrame,
+)
+from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
+from pipecat.services.llm_service import FunctionCallParams
+
+from exotel_bot.call import ExotelCall
+from exotel_bot.config import Settings
+from exotel_bot.languages import Language
+
+END_CALL_TOOL = FunctionSchema(
+    name="end_call",
+    description=(
+        "Hang up the phone call. Use it when the caller says goodbye, asks to end the call, "
+        "or the conversation is clearly over."
+    ),
+    properties={
+        "reason": {"type": "string", "description": "Why the call ends, in a few words."},
+        "goodbye": {
+            "type": "string",
+            "description": "The last sentence to say to the caller before hanging up.",
+        },
+    },
+    required=["reason"],
+)
+
+TRANSFER_TOOL = FunctionSchema(
+    name="transfer_to_agent",
+    description=(
+        "Connect the caller to a human agent. Use it when the caller asks for a person, or "
+        "when you cannot help with their request."
+    ),
+    properties={
+        "reason": {"type": "string", "description": "Why the caller needs a human."},
+    },
+    required=["reason"],
+)
+
+
+class TransferDecisions(Protocol):
+    """Where the bot leaves its transfer decision for the Passthru applet to pick up."""
+
+    def set(self, call_sid: str, decision: str) -> None: ...
+
+    def get(self, call_sid: str) -> str | None: ...
+
+
+class InMemoryDecisions:
+    """Decisions kept in this process for an hour: enough when the bot and server.py share it."""
+
+    def __init__(self, ttl_secs: float = 3600):
+        self._ttl = ttl_secs
+        self._items: dict[str, tuple[float, str]] = {}
+
+    def set(self, call_sid: str, decision: str) -> None:
+        now = time.monotonic()
+        self._items = {k: v for k, v in self._items.items() if v[0] > now}
+        self._items[call_sid] = (now + self._ttl, decision)
+
+    def get(self, call_sid: str) -> str | None:
+        expires, decision = self._items.get(call_sid, (0.0, None))
+        return decision if expires > time.monotonic() else None
+
+
+# The store server.py's Passthru endpoint reads. Replace it (e.g. with a Redis-backed one)
+# when the bot and the Passthru endpoint run in different processes.
+transfer_decisions: TransferDecisions = InMemoryDecisions()
+
+
+class _ControlInput(FrameProcessor):
+    """Right after the transport: Exotel's `stop` and `mark` echoes, and keypad digits."""
+
+    def __init__(self, control: CallControl):
+        super().__init__(name="CallControlInput")
+        self._control = control
+
+    async def process_frame(self, frame: Frame, direction: FrameDirection):
+        await super().process_frame(frame, direction)
+        if isinstance(frame, StartFrame):
+            await self.push_frame(frame, direction)
+            self._control.started(self)
+            return
+        if isinstance(frame, InputAudioRawFrame) and self._control.ending:
+            return  # the bot is saying goodbye: nothing the caller says now starts a turn
+        if isinstance(frame, InputTransportMessageFrame) and isinstance(frame.message, dict):
+            await self._control.exotel_event(frame.message)
+        elif isinstance(frame, InputDTMFFrame):
+            await self._control.keypad(frame.button.value)
+        await self.push_frame(frame, direction)
+
+    async def cleanup(self):
+        await super().cleanup()
+        await self._control.stop_timers()
+
+
+class _ControlOutput(FrameProcessor):
+    """Right before the transport: a `mark` after every bot turn's audio."""
+
+    def __init__(self, control: CallControl):
+        super().__init__(name="CallControlOutput")
+        self._control = control
+
+    async def process_frame(self, frame: Frame, direction: FrameDirection):
+        await super().process_frame(frame, direction)
+        await self.push_frame(frame, direction)
+        if isinstance(frame, TTSStoppedFrame) and direction == FrameDirection.DOWNSTREAM:
+            await self.push_frame(self._control.turn_mark())
+
+
+class CallControl:
+    """Hang-up, transfer, keypad, silence and time limits for one Exotel call."""
+
+    def __init__(
+        self,
+        call: ExotelCall,
+        settings: Settings,
+        language: Language,
+        decisions: TransferDecisions | None = None,
+    ):
+        self.call = call
+        self.end_reason: str | None = None
+        self._settings = settings
+        self._language = language
+        self._decisions = decisions or transfer_decisions
+        self._input = _ControlInput(self)
+        self._output = _ControlOutput(self)
+        self._ending = False
+        self._turns = 0
+        self._marks_sent: dict[str, float] = {}
+        self._mark_waiters: dict[str, asyncio.Event] = {}
+        self._digits = ""
+        self._digit_task: asyncio.Task | None = None
+        self._check_ins = 0
+        self._time_limit_task: asyncio.Task | None = None
+
+    @property
+    def ending(self) -> bool:
+        """The call is ending: the bot hung up or the caller did."""
+        return self._ending
+
+    def input(self) -> FrameProcessor:
+        return self._input
+
+    def output(self) -> FrameProcessor:
+        return self._output
+
+    @property
+    def tools(self) -> list[FunctionSchema]:
+        return [END_CALL_TOOL, TRANSFER_TOOL]
+
+    def register_tools(self, llm) -> None:
+        """Let the LLM call `end_call` and `transfer_to_agent`."""
+        llm.register_function("end_call", self._end_call_tool, cancel_on_interruption=False)
+        llm.register_function(
+            "transfer_to_agent", self._transfer_tool, cancel_on_interruption=False
+        )
+
+    # --- Ending the call --------------------------------------------------------------------
+
+    async def hang_up(
+        self, reason: str, goodbye: str | None = None, *, outcome: str = "bot hung up"
+    ) -> None:
+        """Say `goodbye`, wait until the caller has heard it, then close the stream."""
+        if self._ending:
+            return
+        self._ending = True
+        self.end_reason = f"{outcome}: {reason}"
+        logger.info(f"Hanging up ({reason})")
+        heard = self._expect_mark("goodbye")
+        if goodbye:
+            speech = TTSSpeakFrame(goodbye)
+            speech.interruptible = False
+            await self._input.push_frame(speech)
+        # Audio contexts keep frames in order, so this mark leaves after the goodbye's audio.
+        await self._input.push_frame(self._mark_frame("goodbye"))
+        try:
+            await asyncio.wait_for(heard.wait(), self._settings.goodbye_timeout_secs)
+            logger.info("The caller has heard the goodbye; closing the stream")
+        except TimeoutError:
+            logger.warning("Exotel did not echo the goodbye mark in time; closing the stream")
+        await self._input.push_frame(EndWorkerFrame(reason=reason), FrameDirection.UPSTREAM)
+
+    async def transfer_to_agent(self, reason: str) -> None:
+        """Record the transfer for the Passthru applet, tell the caller, and hang up."""
+        if self._ending:
+            return
+        self._decisions.set(self.call.call_sid, "transfer")
+        logger.info(f"Transferring to an agent ({reason})")
+        await self.hang_up(reason, self._language.transfer, outcome="transferred")
+
+    async def _end_call_tool(self, params: FunctionCallParams) -> None:
+        reason = str(params.arguments.get("reason") or "conversation over")
+        goodbye = str(params.arguments.get("goodbye") or self._language.goodbye)
+        await params.result_callback(
+            {"status": "ending call"}, properties=FunctionCallResultProperties(run_llm=False)
+        )
+        self._input.create_task(self.hang_up(reason, goodbye), name="hang-up")
+
+    async def _transfer_tool(self, params: FunctionCallParams) -> None:
+        reason = str(params.arguments.get("reason") or "caller asked for a person")
+        await params.result_callback(
+            {"status": "transferring"}, properties=FunctionCallResultProperties(run_llm=False)
+        )
+        self._input.create_task(self.transfer_to_agent(reason), name="transfer")
+
+    # --- Silence ------------------------------------------------------------------------------
+
+    async def caller_is_silent(self) -> None:
+        """The caller said nothing for SILENCE_TIMEOUT_SECS: check in, or give up and hang up."""
+        if self._ending:
+            return
+        self._check_ins += 1
+        if self._check_ins > self._settings.silence_check_ins:
+            await self.hang_up("caller silent", self._language.silence_goodbye)
+        else:
+            logger.info(f"Caller silent: check-in {self._check_ins}")
+            await self._input.push_frame(TTSSpeakFrame(self._language.check_in))
+
+    def caller_spoke(self) -> None:
+        self._check_ins = 0
+
+    # --- Events from the pipeline -------------------------------------------------------------
+
+    def started(self, processor: FrameProcessor) -> None:
+        if self._settings.max_call_secs > 0:
+            self._time_limit_task = processor.create_task(self._time_limit(), "call-time-limit")
+
+    async def stop_timers(self) -> None:
+        for task in (self._time_limit_task, self._digit_task):
+            if task and not task.done():
+                await self._input.cancel_task(task)
+        self._time_limit_task = self._digit_task = None
+
+    async def _time_limit(self) -> None:
+        await asyncio.sleep(self._settings.max_call_secs)
+        await self.hang_up("time limit reached", self._language.time_up)
+
+    async def exotel_event(self, message: dict) -> None:
+        event = message.get("event")
+        if event == "stop":
+            stop = message.get("stop") if isinstance(message.get("stop"), dict) else {}
+            reason = str(stop.get("reason") or "stopped")
+            if not self._ending:
+                self._ending = True
+                self.end_reason = f"caller hung up ({reason})"
+            logger.info(f"Exotel stopped the stream ({reason}); ending the call")
+            await self._input.push_frame(
+                CancelWorkerFrame(reason=f"exotel stop: {reason}"), FrameDirection.UPSTREAM
+            )
+        elif event == "mark":
+            mark = message.get("mark") if isinstance(message.get("mark"), dict) else {}
+            self._mark_heard(str(mark.get("name", "")))
+
+    async def keypad(self, digit: str) -> None:
+        """Collect digits into one input; the transfer digit alone asks for a person."""
+        if self._ending:
+            return
+        if digit == self._settings.transfer_digit and not self._digits:
+            self._input.create_task(self.transfer_to_agent("caller pressed the transfer key"))
+            return
+        if not self._digits:
+            await self._input.broadcast_interruption()  # stop talking: the caller is typing
+        if self._digit_task:
+            await self._input.cancel_task(self._digit_task)
+            self._digit_task = None
+        if digit == "#":
+            await self._send_digits()
+            return
+        self._digits += digit
+        self._digit_task = self._input.create_task(self._digits_after_pause(), name="dtmf")
+
+    async def _digits_after_pause(self) -> None:
+        await asyncio.sleep(self._settings.dtmf_timeout_secs)
+        self._digit_task = None
+        await self._send_digits()
+
+    async def _send_digits(self) -> None:
+        digits, self._digits = self._digits, ""
+        if not digits:
+            return
+        logger.info(f"Keypad input: {len(digits)} digit(s)")
+        self.caller_spoke()
+        message = {"role": "user", "content": f"(The caller typed on the keypad: {digits})"}
+        await self._input.push_frame(LLMMessagesAppendFrame(messages=[message], run_llm=True))
+
+    # --- Exotel marks -------------------------------------------------------------------------
+
+    def turn_mark(self) -> OutputTransportMessageFrame:
+        self._turns += 1
+        return self._mark_frame(f"turn-{self._turns}")
+
+    def _mark_frame(self, name: str) -> OutputTransportMessageFrame:
+        self._marks_sent[name] = time.monotonic()
+        message = {"event": "mark", "stream_sid": self.call.stream_sid, "mark": {"name": name}}
+        frame = OutputTransportMessageFrame(message=message)
+        frame.interruptible = False  # an interruption must not drop the goodbye's mark
+        return frame
+
+    def _expect_mark(self, name: str) -> asyncio.Event:
+        return self._mark_waiters.setdefault(name, asyncio.Event())
+
+    def _mark_heard(self, name: str) -> None:
+        sent = self._marks_sent.pop(name, None)
+        if sent is not None:
+            logger.debug(f"Caller heard {name} ({time.monotonic() - sent:.2f} s after it was sent)")
+        waiter = self._mark_waiters.pop(name, None)
+        if waiter:
+            waiter.set()
