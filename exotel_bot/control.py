@@ -21,7 +21,7 @@ import time
 from typing import Protocol
 
 from loguru import logger
-from pipecat.adapters.schemas.function_schema import FunctionSchema
+from pipecat.adapters.llm.schemas.function_schema import FunctionSchema
 from pipecat.frames.frames import (
     CancelWorkerFrame,
     EndWorkerFrame,
