@@ -7,6 +7,8 @@ Edit this file to change what the bot says and does: the prompt, the greeting, t
 tools. The plumbing (Exotel's handshake, audio format, settings, logs) lives in `exotel_bot/`.
 """
 
+import json
+
 from loguru import logger
 from pipecat.adapters.llm.schemas.tools_schema import ToolsSchema
 from pipecat.frames.frames import TTSSpeakFrame
@@ -26,8 +28,13 @@ from pipecat.workers.runner import WorkerRunner
 from exotel_bot import (
     LANGUAGES,
     CallControl,
+    CallerAudioSink,
+    CallRecorder,
     ExotelCall,
+    PooledOpenAILLMService,
     Settings,
+    VendorFallback,
+    WaitForHello,
     accept_exotel_call,
     call_logging,
     exotel_transport,
@@ -36,20 +43,31 @@ from exotel_bot import (
     phone_turn_strategies,
     phone_vad,
     setup_logging,
+    warm_up,
 )
 
 setup_logging()
+warm_up()  # load the shared voice model now, so the first call is as quick as the tenth
 
 
 def system_prompt(call: ExotelCall, language: str) -> str:
-    """What the LLM knows about its job and this call. Custom parameters come from the flow URL."""
+    """What the LLM knows about its job and this call. Custom parameters come from the flow URL;
+    on an outbound call, `call.dial_context` is the context given to /dialout."""
     caller = call.custom_parameters.get("name") or "the caller"
+    number = call.from_number or "an unknown number"
+    about = f"You are speaking with {caller}, calling from {number}. "
+    if call.direction == "outbound":  # the bot placed this call
+        known = json.dumps(call.dial_context, ensure_ascii=False)
+        about = (
+            "You phoned this person; they did not call you. Keep to the reason for the call. "
+            f"What you know about them and why you called: {known}. "
+        )
     return (
         "You are a friendly, efficient phone assistant for Acme Store. "
         "You are on a phone call: answer in one or two short spoken sentences, "
         "with no lists, markdown or emoji, and spell out numbers the way people say them. "
         f"Always answer in {LANGUAGES[language].name}. "
-        f"You are speaking with {caller}, calling from {call.from_number or 'an unknown number'}. "
+        f"{about}"
         "Keypad presses reach you as '(The caller typed on the keypad: ...)'. "
         "When the caller is done, say a short goodbye with the end_call tool. "
         "If they ask for a person or you cannot help, use transfer_to_agent."
@@ -58,6 +76,14 @@ def system_prompt(call: ExotelCall, language: str) -> str:
 
 def greeting(call: ExotelCall, language: str) -> str:
     """The first words the caller hears; spoken straight away, without waiting for the LLM."""
+    if call.direction == "outbound":  # introduce yourself and say why you are calling
+        name, purpose = call.dial_context.get("name"), call.dial_context.get("purpose")
+        hello = f"Hello {name}" if name else "Hello"
+        if language == "hi":
+            about = f", {purpose} के बारे में" if purpose else ""
+            return f"{hello}! मैं Acme Store से बोल रही हूँ{about}। क्या अभी बात करने का सही समय है?"
+        about = f" about {purpose}" if purpose else ""
+        return f"{hello}, this is the Acme Store assistant, calling{about}. Is now a good time?"
     name = call.custom_parameters.get("name")
     if language == "hi":
         hello = f"नमस्ते {name}!" if name else "नमस्ते!"
@@ -70,15 +96,17 @@ async def run_bot(call: ExotelCall, runner_args: RunnerArguments, settings: Sett
     """Build the pipeline for one call and run it until the call ends."""
     transport = exotel_transport(runner_args.websocket, call, settings)
     language = LANGUAGES[settings.language]
+    # The call's record: transcript, latency per turn, optional recording (exotel_bot/records.py).
+    recorder = CallRecorder(call, settings, transport)
     # Hang-up, transfer, keypad, silence and time limits (see exotel_bot/control.py).
-    control = CallControl(call, settings, language)
+    control = CallControl(call, settings, language, on_end=recorder.set_end_reason)
 
     stt = DeepgramSTTService(
         api_key=settings.deepgram_api_key,
         base_url=settings.deepgram_base_url,
         settings=DeepgramSTTService.Settings(model=settings.deepgram_model, language=language.code),
     )
-    llm = OpenAILLMService(
+    llm = PooledOpenAILLMService(  # OpenAILLMService, one connection pool for all calls
         api_key=settings.openai_api_key,
         base_url=settings.openai_base_url,
         settings=OpenAILLMService.Settings(
@@ -105,12 +133,17 @@ async def run_bot(call: ExotelCall, runner_args: RunnerArguments, settings: Sett
         ),
     )
 
+    # OUTBOUND_WAIT_FOR_HELLO: the greeting answers the callee's first words (exotel_bot/hello.py).
+    hello_gate = WaitForHello(greeting(call, settings.language), enabled=call.wait_for_hello)
+
     pipeline = Pipeline(
         [
             transport.input(),  # caller audio from Exotel
             control.input(),  # Exotel stop/mark events, keypad digits
             stt,  # speech to text (Deepgram)
             user_aggregator,  # the caller's turns (Silero VAD + turn detection)
+            CallerAudioSink(),  # the caller's audio goes no further (saves CPU)
+            hello_gate,  # outbound calls may greet only once the callee says "hello?"
             llm,  # what to say (OpenAI)
             tts,  # text to speech (Cartesia)
             control.output(),  # a mark after each bot turn
@@ -125,13 +158,20 @@ async def run_bot(call: ExotelCall, runner_args: RunnerArguments, settings: Sett
             audio_in_sample_rate=call.listen_sample_rate,
             audio_out_sample_rate=call.sample_rate,
             enable_metrics=True,
+            enable_usage_metrics=True,
         ),
         enable_rtvi=False,
+        enable_turn_tracking=False,  # unused here, and every observer costs CPU per frame
+        observers=[recorder],
     )
+    # A vendor fails mid-call: an apology instead of silence (see exotel_bot/fallback.py).
+    fallback = VendorFallback(call, settings, hang_up=control.hang_up)
+    fallback.watch(worker, stt=stt, llm=llm, tts=tts)
 
     @transport.event_handler("on_client_connected")
     async def on_client_connected(transport, websocket):
-        await worker.queue_frames([TTSSpeakFrame(greeting(call, settings.language))])
+        if not call.wait_for_hello:
+            await worker.queue_frames([TTSSpeakFrame(greeting(call, settings.language))])
 
     @transport.event_handler("on_client_disconnected")
     async def on_client_disconnected(transport, websocket):
@@ -148,7 +188,7 @@ async def run_bot(call: ExotelCall, runner_args: RunnerArguments, settings: Sett
 
     runner = WorkerRunner(handle_sigint=False)
     await runner.add_workers(worker)
-    await runner.run()
+    await recorder.run_and_save(runner.run())  # the record is written even if the call fails
     logger.info(f"Call ended: {control.end_reason or 'pipeline finished'}")
 
 
@@ -158,9 +198,13 @@ async def bot(runner_args: RunnerArguments):
     hide_secrets(settings.secrets())
 
     with call_logging(f"session-{runner_args.session_id}"):
-        call = await accept_exotel_call(runner_args.websocket, settings.handshake_timeout_secs)
+        call = await accept_exotel_call(
+            runner_args.websocket,
+            settings.handshake_timeout_secs,
+            allowed_accounts=settings.allowed_accounts,  # EXOTEL_ALLOWED_ACCOUNTS
+        )
     if call is None:
-        return  # not an Exotel call: the reason is logged and the socket closed
+        return  # not an Exotel call (or another account's): logged, and the socket closed
 
     with call_logging(call.call_sid):
         logger.info(

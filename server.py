@@ -30,9 +30,12 @@ from exotel_bot import (
     call_logging,
     close_quietly,
     load_settings,
+    release_call_memory,
     setup_logging,
     transfer_decisions,
 )
+from exotel_bot.outbound_routes import outbound_router
+from exotel_bot.security import Refusal, admission
 
 try:  # What Pipecat Cloud's base image passes to bot(); pipecat's own class otherwise.
     from pipecatcloud.agent import WebSocketSessionArguments as SessionArguments
@@ -90,6 +93,18 @@ async def print_exotel_url(port: int) -> None:
         )
 
 
+async def refuse(websocket: WebSocket, refusal: Refusal) -> None:
+    """Answer the upgrade request with an HTTP error (401, 503) instead of a websocket."""
+    forwarded = websocket.headers.get("x-forwarded-for", "").split(",")[0].strip()
+    client = forwarded or (websocket.client.host if websocket.client else "?")
+    logger.warning(f"Refusing websocket from {client}: {refusal.reason}")
+    response = PlainTextResponse(refusal.reason, refusal.status, headers=refusal.headers)
+    try:
+        await websocket.send_denial_response(response)
+    except RuntimeError:  # a server without the denial extension: a plain 403
+        await websocket.close(code=1008)
+
+
 def create_app() -> FastAPI:
     """The FastAPI app: /ws for calls, /health for load balancers and tests."""
     from bot import bot  # imported here so a config error is reported before pipecat loads
@@ -124,22 +139,29 @@ def create_app() -> FastAPI:
 
     @app.websocket("/ws")
     async def websocket_endpoint(websocket: WebSocket):
-        await websocket.accept()
+        # Checked before accepting: a refused websocket never gets a pipeline (security.py).
+        refusal = admission(websocket.headers, len(active_calls), load_settings())
+        if refusal:
+            await refuse(websocket, refusal)
+            return
         session_id = str(uuid.uuid4())
-        args = SessionArguments(
-            websocket=websocket,
-            session_id=session_id,
-            body=decode_body(websocket.query_params.get("body")),
-        )
-        active_calls.add(session_id)
+        active_calls.add(session_id)  # no await since the check: the cap cannot be overshot
         try:
+            await websocket.accept()
+            args = SessionArguments(
+                websocket=websocket,
+                session_id=session_id,
+                body=decode_body(websocket.query_params.get("body")),
+            )
             await bot(args)
         except Exception:
             logger.exception(f"Session {session_id} failed")
         finally:
             active_calls.discard(session_id)
             await close_quietly(websocket)
+            release_call_memory()  # a call's pipeline is cyclic garbage: free it now
 
+    app.include_router(outbound_router())  # /dialout, /exotel/status: outbound calls
     return app
 
 
@@ -172,11 +194,14 @@ def main() -> None:
         start_demo_stand_ins()
     try:
         load_settings()
+        app = create_app()
     except ConfigError as e:
         logger.error(str(e))
         sys.exit(2)
 
-    uvicorn.run(create_app(), host=host, port=port, log_level="warning")
+    # Bigger websocket messages are refused with close code 1009 before they reach the bot.
+    max_bytes = load_settings().max_message_bytes
+    uvicorn.run(app, host=host, port=port, log_level="warning", ws_max_size=max_bytes)
 
 
 if __name__ == "__main__":

@@ -5,12 +5,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from loguru import logger
 from pipecat.runner.utils import parse_telephony_websocket
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
+
+from exotel_bot.outbound import match_dial
+from exotel_bot.security import account_allowed
 
 SUPPORTED_SAMPLE_RATES = (8000, 16000, 24000)
 
@@ -34,6 +38,10 @@ class ExotelCall:
     to_number: str
     sample_rate: int = 8000
     custom_parameters: dict[str, str] = field(default_factory=dict)
+    # Outbound calls (placed through /dialout): what the dial said, see exotel_bot/outbound.py.
+    direction: str = "inbound"
+    dial_context: dict[str, Any] = field(default_factory=dict)
+    wait_for_hello: bool = False
 
     @property
     def listen_sample_rate(self) -> int:
@@ -117,8 +125,14 @@ async def close_quietly(websocket: WebSocket, code: int = 1000, reason: str = ""
         await websocket.close(code=code, reason=reason.encode()[:120].decode(errors="ignore"))
 
 
-async def accept_exotel_call(websocket: WebSocket, timeout: float = 10.0) -> ExotelCall | None:
-    """Read the call's first frames: the call, or None once the refusal is logged and closed."""
+async def accept_exotel_call(
+    websocket: WebSocket, timeout: float = 10.0, allowed_accounts: Iterable[str] = ()
+) -> ExotelCall | None:
+    """Read the call's first frames: the call, or None once the refusal is logged and closed.
+
+    With `allowed_accounts` (EXOTEL_ALLOWED_ACCOUNTS), a `start` from any other Exotel
+    account is refused too: this check runs wherever bot() runs, Pipecat Cloud included.
+    """
     recorder = _HandshakeRecorder(websocket)
     try:
         transport_type, call_data = await asyncio.wait_for(
@@ -133,7 +147,7 @@ async def accept_exotel_call(websocket: WebSocket, timeout: float = 10.0) -> Exo
     else:
         if transport_type == "exotel" and call_data.call_id and call_data.stream_id:
             start = _start_message(recorder.frames)
-            return ExotelCall(
+            call = ExotelCall(
                 call_sid=str(call_data.call_id),
                 stream_sid=str(call_data.stream_id),
                 account_sid=str(call_data.account_sid or ""),
@@ -142,10 +156,14 @@ async def accept_exotel_call(websocket: WebSocket, timeout: float = 10.0) -> Exo
                 sample_rate=_sample_rate(start, websocket),
                 custom_parameters=_custom_parameters(call_data.custom_parameters),
             )
-        reason = (
-            f"not an Exotel call (detected {transport_type!r}); expected a start event with "
-            "stream_sid, call_sid and account_sid"
-        )
+            if account_allowed(call.account_sid, allowed_accounts):
+                return await match_dial(call)  # an outbound call gets its dial's context
+            reason = f"account {call.account_sid[:40]!r} is not in EXOTEL_ALLOWED_ACCOUNTS"
+        else:
+            reason = (
+                f"not an Exotel call (detected {transport_type!r}); expected a start event with "
+                "stream_sid, call_sid and account_sid"
+            )
 
     logger.warning(f"Refusing websocket: {reason}")
     await close_quietly(websocket, code=1008, reason=reason)

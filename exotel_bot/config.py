@@ -57,9 +57,23 @@ class Settings:
     transfer_digit: str = "0"
     goodbye_timeout_secs: float = 10.0
 
+    # Call records (exotel_bot/records.py): empty call_records_dir turns them off
+    call_records_dir: str = "calls"
+    record_audio: bool = False
+
+    # Who may call, and how much (exotel_bot/security.py); no username: no Basic auth
+    ws_username: str = ""
+    ws_password: Secret = field(default=Secret(""), repr=False)
+    allowed_accounts: tuple[str, ...] = ()
+    max_concurrent_calls: int = 20
+    max_message_bytes: int = 256 * 1024
+    # Vendor failures (exotel_bot/fallback.py)
+    llm_timeout_secs: float = 6.0
+
     def secrets(self) -> list[str]:
         """The secret values, so logging can scrub them from anything it writes."""
-        return [str(getattr(self, f.name)) for f in fields(self) if f.name.endswith("_api_key")]
+        secret_fields = [f.name for f in fields(self) if f.name.endswith(("_api_key", "_password"))]
+        return [str(getattr(self, name)) for name in secret_fields if getattr(self, name)]
 
 
 def _env(name: str, default: str | None = None) -> str | None:
@@ -97,6 +111,47 @@ def _float(name: str, default: float) -> float:
         raise ConfigError(f"{name}={raw!r} must be a number") from None
 
 
+def _bool(name: str, default: bool) -> bool:
+    raw = (_env(name) or "").lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name}={raw!r} must be true or false")
+
+
+def _ws_credentials() -> tuple[str, str]:
+    """Basic auth for /ws: EXOTEL_WS_AUTH=user:pass, or EXOTEL_WS_USERNAME + EXOTEL_WS_PASSWORD."""
+    combined = _env("EXOTEL_WS_AUTH")
+    username, password = _env("EXOTEL_WS_USERNAME", ""), _env("EXOTEL_WS_PASSWORD", "")
+    if combined and (username or password):
+        raise ConfigError("Set EXOTEL_WS_AUTH or EXOTEL_WS_USERNAME/EXOTEL_WS_PASSWORD, not both")
+    if combined:
+        username, sep, password = combined.partition(":")
+        if not sep:
+            raise ConfigError("EXOTEL_WS_AUTH must be username:password")
+    if not username and not password:
+        return "", ""
+    if not username or not password or ":" in username:
+        raise ConfigError(
+            "Basic auth for the websocket needs a username (without ':') and a password: "
+            "EXOTEL_WS_USERNAME and EXOTEL_WS_PASSWORD, or EXOTEL_WS_AUTH=username:password"
+        )
+    if len(password) < 12:
+        raise ConfigError(
+            "The websocket password must be at least 12 characters: it guards a public URL "
+            "(e.g. python -c 'import secrets; print(secrets.token_urlsafe(24))')"
+        )
+    return username, password
+
+
+def _allowed_accounts() -> tuple[str, ...]:
+    raw = _env("EXOTEL_ALLOWED_ACCOUNTS", "")
+    return tuple(sid.strip() for sid in raw.split(",") if sid.strip())
+
+
 def read_settings() -> Settings:
     """Read the settings from the environment now, raising ConfigError on any problem."""
     missing = [name for name in REQUIRED_KEYS if not _env(name)]
@@ -130,6 +185,17 @@ def read_settings() -> Settings:
     if transfer_digit not in ("", *"0123456789*"):
         raise ConfigError(f"TRANSFER_DIGIT={transfer_digit!r} must be one keypad key (or empty)")
 
+    ws_username, ws_password = _ws_credentials()
+    max_concurrent_calls = _int("MAX_CONCURRENT_CALLS", Settings.max_concurrent_calls)
+    if max_concurrent_calls < 0:
+        raise ConfigError("MAX_CONCURRENT_CALLS must be 0 (no limit) or more")
+    max_message_bytes = _int("MAX_MESSAGE_BYTES", Settings.max_message_bytes)
+    if max_message_bytes < 16 * 1024:
+        raise ConfigError(
+            f"MAX_MESSAGE_BYTES={max_message_bytes} is too small: Exotel media messages can "
+            "reach several KB; use at least 16384"
+        )
+
     return Settings(
         deepgram_api_key=Secret(_env("DEEPGRAM_API_KEY")),
         openai_api_key=Secret(_env("OPENAI_API_KEY")),
@@ -150,6 +216,14 @@ def read_settings() -> Settings:
         dtmf_timeout_secs=_float("DTMF_TIMEOUT_SECS", Settings.dtmf_timeout_secs),
         transfer_digit=transfer_digit,
         goodbye_timeout_secs=_float("GOODBYE_TIMEOUT_SECS", Settings.goodbye_timeout_secs),
+        call_records_dir=os.environ.get("CALL_RECORDS_DIR", Settings.call_records_dir).strip(),
+        record_audio=_bool("RECORD_AUDIO", Settings.record_audio),
+        ws_username=ws_username,
+        ws_password=Secret(ws_password),
+        allowed_accounts=_allowed_accounts(),
+        max_concurrent_calls=max_concurrent_calls,
+        max_message_bytes=max_message_bytes,
+        llm_timeout_secs=_float("LLM_TIMEOUT_SECS", Settings.llm_timeout_secs),
     )
 
 

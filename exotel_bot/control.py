@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from typing import Protocol
 
 from loguru import logger
@@ -151,12 +152,14 @@ class CallControl:
         settings: Settings,
         language: Language,
         decisions: TransferDecisions | None = None,
+        on_end: Callable[[str, str], None] | None = None,
     ):
         self.call = call
         self.end_reason: str | None = None
         self._settings = settings
         self._language = language
         self._decisions = decisions or transfer_decisions
+        self._on_end = on_end  # e.g. the call record's set_end_reason(outcome, detail)
         self._input = _ControlInput(self)
         self._output = _ControlOutput(self)
         self._ending = False
@@ -193,13 +196,15 @@ class CallControl:
     # --- Ending the call --------------------------------------------------------------------
 
     async def hang_up(
-        self, reason: str, goodbye: str | None = None, *, outcome: str = "bot hung up"
+        self, reason: str, goodbye: str | None = None, *, outcome: str = "bot_hung_up"
     ) -> None:
         """Say `goodbye`, wait until the caller has heard it, then close the stream."""
         if self._ending:
             return
         self._ending = True
-        self.end_reason = f"{outcome}: {reason}"
+        self.end_reason = f"{outcome.replace('_', ' ')}: {reason}"
+        if self._on_end:
+            self._on_end(outcome, reason)
         logger.info(f"Hanging up ({reason})")
         heard = self._expect_mark("goodbye")
         if goodbye:

@@ -22,7 +22,12 @@ def exotel_transport(websocket: WebSocket, call: ExotelCall, settings: Settings)
     8 kHz, Exotel's recommended minimum; always a multiple of 320 bytes, the last one padded
     with silence by pipecat), so Exotel never waits on a short packet.
     """
-    serializer = ExotelSerializer(call.stream_sid, call.call_sid, sample_rate=call.sample_rate)
+    serializer = ExotelSerializer(
+        call.stream_sid,
+        call.call_sid,
+        sample_rate=call.sample_rate,
+        max_message_bytes=settings.max_message_bytes,
+    )
     return FastAPIWebsocketTransport(
         websocket=websocket,
         params=FastAPIWebsocketParams(

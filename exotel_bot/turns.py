@@ -1,27 +1,209 @@
-"""When has the caller finished speaking? Turn detection tuned for phone calls."""
+"""When has the caller finished speaking? Turn detection tuned for phone calls.
+
+On a phone line the words are the best evidence. Silero VAD hears 0.2 s of silence; Deepgram,
+asked to finalize at that moment, returns the punctuated transcript; and the transcript says
+whether the sentence is over:
+
+- "Where is my order?" / "Yes, that's right."  -> complete: answer now;
+- "My order number is" / "I want to, um,"      -> incomplete: give the caller time (2 s);
+- no punctuation either way                    -> unsure: answer after 0.8 s of silence.
+
+While the final transcript is on its way, a complete-looking interim transcript already starts
+the LLM (pipecat's speculative inference): the reply is held back until the final transcript
+confirms the same words, and discarded if it differs or the caller goes on. So a reply never
+starts sooner than the turn is decided, only the LLM does.
+
+Pipecat's default, Smart Turn v3, listens to the audio instead. On 8 kHz phone audio it judged
+complete sentences unfinished and a mid-sentence pause finished, and costs ~75-125 ms of CPU
+per turn plus a model per call; see docs/benchmarks.md.
+"""
 
 from __future__ import annotations
 
-from pipecat.audio.turn.smart_turn.base_smart_turn import SmartTurnParams
-from pipecat.audio.turn.smart_turn.local_smart_turn_v3 import LocalSmartTurnAnalyzerV3
-from pipecat.audio.vad.silero import SileroVADAnalyzer
+import asyncio
+import re
+import time
+
+from loguru import logger
 from pipecat.audio.vad.vad_analyzer import VADParams
-from pipecat.turns.user_stop import TurnAnalyzerUserTurnStopStrategy
+from pipecat.frames.frames import (
+    EagerEndOfTurnCancelFrame,
+    Frame,
+    InterimTranscriptionFrame,
+    TranscriptionFrame,
+    VADUserStartedSpeakingFrame,
+    VADUserStoppedSpeakingFrame,
+)
+from pipecat.turns.types import ProcessFrameResult, UserTurnSpeculation
+from pipecat.turns.user_stop import BaseUserTurnStopStrategy, NormalizedMatch
 from pipecat.turns.user_turn_strategies import UserTurnStrategies
 
-# Silence (after speech) before the turn model is asked whether the caller has finished.
+from exotel_bot.models import PhoneVAD
+
+# Silence (after speech) before the VAD says the caller stopped and Deepgram is asked to
+# finalize. Pipecat's default; shorter splits sentences at every breath.
 VAD_STOP_SECS = 0.2
-# If the turn model keeps saying "not finished", answer anyway after this much silence.
-# Pipecat's default is 3 s, which feels like a dropped line on the phone.
-TURN_FALLBACK_SECS = 1.0
+# How long to wait for more words, counted from that moment, when the transcript...
+INCOMPLETE_WAIT_SECS = 1.8  # ...ends mid-sentence ("My order number is")
+UNSURE_WAIT_SECS = 0.6  # ...has no punctuation to go by
+# How long to wait for Deepgram's final transcript before deciding on what is in hand.
+STT_WAIT_SECS = 1.0
+
+COMPLETE, INCOMPLETE, UNSURE = "complete", "incomplete", "unsure"
+
+_QUESTION_OR_EXCLAMATION = ("?", "!", "？", "！")
+_FULL_STOPS = (".", "。", "।", "॥")
+_TRAILING_OFF = (",", ";", ":", "-", "–", "—", "…", "...")
+# Words a finished sentence hardly ever ends with: articles, possessives, conjunctions,
+# "to", the verb "to be", and fillers. A trailing full stop does not change that: STT
+# services punctuate fragments too.
+# fmt: off
+DANGLING_WORDS = frozenset({
+    "a", "an", "the", "my", "your", "our", "their",
+    "and", "or", "but", "nor", "because", "although", "if", "unless", "whether", "than",
+    "to", "is", "are", "was", "were", "am",
+    "um", "uh", "er", "erm", "hmm",
+})
+# fmt: on
+_WORD = re.compile(r"[\w']+", re.UNICODE)
 
 
-def phone_vad() -> SileroVADAnalyzer:
-    """Silero VAD: hears 8 and 16 kHz; 0.2 s of silence marks a possible end of turn."""
-    return SileroVADAnalyzer(params=VADParams(stop_secs=VAD_STOP_SECS))
+def text_verdict(text: str) -> str:
+    """COMPLETE, INCOMPLETE or UNSURE: does this transcript end a turn?"""
+    text = text.strip()
+    if not text:
+        return UNSURE
+    if text.endswith(_QUESTION_OR_EXCLAMATION):
+        return COMPLETE
+    if text.endswith(_TRAILING_OFF):
+        return INCOMPLETE
+    words = _WORD.findall(text.lower())
+    if words and words[-1] in DANGLING_WORDS:
+        return INCOMPLETE
+    if text.endswith(_FULL_STOPS):
+        return COMPLETE
+    return UNSURE
+
+
+def _join(*parts: str) -> str:
+    return " ".join(p.strip() for p in parts if p and p.strip())
+
+
+class PhoneTurnStopStrategy(BaseUserTurnStopStrategy):
+    """Ends the caller's turn on the final transcript's verdict (see the module docstring)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self._text = ""  # final transcripts of this turn
+        self._interim = ""  # the latest interim transcript since the last final
+        self._final_is_latest = False  # no interim came after the last final
+        self._vad_speaking = False
+        self._stopped_at: float | None = None  # when the VAD last said the caller stopped
+        self._timer: asyncio.Task | None = None
+        self._speculation: UserTurnSpeculation | None = None
+        self._match = NormalizedMatch()
+
+    async def process_frame(self, frame: Frame) -> ProcessFrameResult:
+        if isinstance(frame, VADUserStartedSpeakingFrame):
+            self._vad_speaking = True
+            self._stopped_at = None
+            await self._cancel_timer()
+            await self._withdraw_speculation()
+        elif isinstance(frame, VADUserStoppedSpeakingFrame):
+            self._vad_speaking = False
+            self._stopped_at = time.monotonic()
+            await self._caller_paused()
+        elif isinstance(frame, TranscriptionFrame):
+            self._text = _join(self._text, frame.text)
+            self._interim, self._final_is_latest = "", True
+            if self._stopped_at is not None:
+                await self._decide()
+        elif isinstance(frame, InterimTranscriptionFrame):
+            self._interim, self._final_is_latest = frame.text, False
+        elif isinstance(frame, EagerEndOfTurnCancelFrame):
+            self._speculation = None  # the LLM withdrew it (it wanted a tool call)
+        return ProcessFrameResult.CONTINUE
+
+    async def _caller_paused(self) -> None:
+        """The VAD heard 0.2 s of silence: decide now, or wait for the final transcript."""
+        if self._final_is_latest and self._text:
+            await self._decide()
+            return
+        heard = _join(self._text, self._interim)
+        if self._speculation is None and text_verdict(heard) == COMPLETE:
+            self._speculation = UserTurnSpeculation(text=heard)
+            await self.trigger_user_turn_inference_triggered(speculation=self._speculation)
+        await self._wait_then(STT_WAIT_SECS, self._decide)
+
+    async def _decide(self) -> None:
+        """Judge the final transcript: end the turn now, or wait for more words."""
+        await self._cancel_timer()
+        if not self._text:
+            return  # nothing to answer yet (pipecat's turn watchdog still runs)
+        verdict = text_verdict(self._text)
+        if verdict == COMPLETE:
+            await self._end_turn()
+            return
+        logger.debug(f"Caller's turn {verdict}: {self._text!r}; waiting for more")
+        if self._speculation and not self._match.matches(self._speculation.text, self._text):
+            await self._withdraw_speculation()
+        wait = INCOMPLETE_WAIT_SECS if verdict == INCOMPLETE else UNSURE_WAIT_SECS
+        await self._wait_then(wait, self._end_turn)
+
+    async def _end_turn(self) -> None:
+        await self._cancel_timer()
+        speculation, self._speculation = self._speculation, None
+        if speculation and self._match.matches(speculation.text, self._text):
+            # The LLM already answered these words: release that answer, run nothing new.
+            await self.trigger_user_turn_finalized(confirms_speculation=True)
+            return
+        if speculation:
+            await self.trigger_user_turn_speculation_cancelled()
+        await self.trigger_user_turn_stopped()
+
+    async def _withdraw_speculation(self) -> None:
+        speculation, self._speculation = self._speculation, None
+        if speculation:
+            await self.trigger_user_turn_speculation_cancelled()
+
+    async def _wait_then(self, seconds: float, action) -> None:
+        """Run `action` once `seconds` have passed since the caller stopped speaking."""
+        await self._cancel_timer()
+        delay = max(0.0, (self._stopped_at or time.monotonic()) + seconds - time.monotonic())
+
+        async def wait_and_act():
+            await asyncio.sleep(delay)
+            self._timer = None
+            await action()
+
+        self._timer = self.task_manager.create_task(wait_and_act(), f"{self}::wait")
+
+    async def _cancel_timer(self) -> None:
+        timer, self._timer = self._timer, None
+        if timer is not None and timer is not asyncio.current_task():
+            await self.task_manager.cancel_task(timer)
+
+    async def _reset(self) -> None:
+        self._text, self._interim, self._final_is_latest = "", "", False
+        await self._cancel_timer()
+        await self._withdraw_speculation()
+
+    async def handle_user_turn_started(self):
+        await self._reset()
+
+    async def handle_user_turn_stopped(self):
+        await self._reset()
+
+    async def cleanup(self):
+        await super().cleanup()
+        await self._cancel_timer()
+
+
+def phone_vad() -> PhoneVAD:
+    """Silero VAD on the process's shared model; 0.2 s of silence marks a possible end of turn."""
+    return PhoneVAD(params=VADParams(stop_secs=VAD_STOP_SECS))
 
 
 def phone_turn_strategies() -> UserTurnStrategies:
-    """Start a turn on voice; end it when Smart Turn v3 says the sentence is complete."""
-    analyzer = LocalSmartTurnAnalyzerV3(params=SmartTurnParams(stop_secs=TURN_FALLBACK_SECS))
-    return UserTurnStrategies(stop=[TurnAnalyzerUserTurnStopStrategy(turn_analyzer=analyzer)])
+    """Start a turn on voice (or words); end it on what the final transcript says."""
+    return UserTurnStrategies(stop=[PhoneTurnStopStrategy()])

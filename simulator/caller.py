@@ -21,6 +21,7 @@ import contextlib
 import json
 import math
 import sys
+import time
 import uuid
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -205,6 +206,8 @@ class CallReport:
     chunk_ms: int
     call_sid: str
     stream_sid: str
+    # Wall-clock time (time.time()) when `start` went out: lines the report up with server logs.
+    started_at: float | None = None
     greeting_latency: float | None = None
     replies: list[Reply] = field(default_factory=list)
     clears: list[float] = field(default_factory=list)
@@ -498,6 +501,7 @@ class _Call:
         await self.ws.send(json.dumps({"event": "connected"}))
         self.sent["connected"] += 1
         self.t0 = self.loop.time()
+        self.report.started_at = time.time()
         start["sequence_number"] = self.next_sequence()  # "1": `connected` has none
         await self.ws.send(json.dumps(start))
         self.sent["start"] += 1
@@ -608,7 +612,7 @@ class _Call:
             return None, None
         start, end = utterance.span
         first = int(start * self.rate) // self.chunk_samples
-        last = max(first, (math.ceil(end * self.rate) - 1) // self.chunk_samples)
+        last = max(first, (math.ceil(round(end * self.rate, 6)) - 1) // self.chunk_samples)
         return first, last
 
     def chunks(self, samples: np.ndarray) -> np.ndarray:

@@ -111,7 +111,14 @@ def server_factory(stand_ins, tmp_path_factory):
 
     def start(**env: str) -> BotServer:
         log_path = tmp_path_factory.mktemp("server") / "server.log"
-        full_env = {**SECRET_KEYS, **stand_ins.env(), "LOG_LEVEL": "DEBUG", **env}
+        records = str(log_path.parent / "calls")  # call records: never into the repository
+        full_env = {
+            **SECRET_KEYS,
+            **stand_ins.env(),
+            "LOG_LEVEL": "DEBUG",
+            "CALL_RECORDS_DIR": records,
+            **env,
+        }
         server = BotServer(full_env, log_path).start()
         servers.append(server)
         return server

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from pathlib import Path
 
 import httpx
 import pytest
@@ -30,6 +31,12 @@ def spoken(stand_ins) -> list[str]:
 def user_turns(stand_ins) -> list[str]:
     last = stand_ins.openai.requests[-1]["messages"]
     return [json.dumps(m["content"]) for m in last if m["role"] == "user"]
+
+
+def recorded_end(server, call_sid: str) -> dict:
+    """How the call's record (exotel_bot/records.py) says the call ended."""
+    folder = Path(server.env["CALL_RECORDS_DIR"]) / call_sid
+    return json.loads((folder / "record.json").read_text())["end"]
 
 
 def passthru(server, call_sid: str) -> int:
@@ -64,6 +71,10 @@ async def test_end_call_says_goodbye_then_closes(server, stand_ins):
     assert passthru(server, report.call_sid) == 302  # hang-up, not a transfer
     server.wait_for_no_calls()
     assert "Call ended: bot hung up: caller said goodbye" in server.log()
+    assert recorded_end(server, report.call_sid) == {
+        "reason": "bot_hung_up",
+        "detail": "caller said goodbye",
+    }
 
 
 async def test_caller_hangs_up_mid_reply(server, stand_ins):
@@ -102,6 +113,8 @@ async def test_transfer_to_agent_sets_passthru_decision(server, stand_ins):
     assert any("connect you to a colleague" in text for text in spoken(stand_ins))
     assert passthru(server, report.call_sid) == 200
     assert passthru(server, "CA-some-other-call") == 302
+    server.wait_for_no_calls()
+    assert recorded_end(server, report.call_sid) == {"reason": "transferred", "detail": "asked"}
     # Exotel may POST the Passthru as a form, too.
     response = httpx.post(
         f"{server.http_url}/exotel/passthru",

@@ -1,0 +1,1 @@
+"""Benchmarks: latency, CPU and memory of our bot beside an official-example-style baseline."""

@@ -1,0 +1,140 @@
+"""The caller's and the bot's audio on the call's timeline: for recordings, and for finding
+where the caller's speech really began and ended.
+
+Exotel streams the caller's line without pause (silence included) from its `start` message on,
+so the caller's n-th sample is at n / rate seconds into the call. Bot audio is placed where the
+transport sent it.
+"""
+
+from __future__ import annotations
+
+import io
+import wave
+from collections import deque
+
+import numpy as np
+
+# Where the caller's speech really began and ended: the VAD decides after `start_secs` of
+# speech / `stop_secs` of silence, and Silero keeps "hearing" speech for a little while after
+# it stops, so look back from the VAD's estimate for the 20 ms frames of audio that were
+# louder than the line's noise.
+LEVEL_FRAME_SECS = 0.02
+LEVEL_HISTORY_SECS = 5.0
+SPEECH_LOOKBACK_SECS = 1.0  # the VAD's decision can come late on a busy machine
+VOICED_MIN_DBFS = -50.0
+VOICED_ABOVE_NOISE_DB = 12.0
+
+
+class CallerLevels:
+    """The loudness of the caller's last few seconds, 20 ms at a time, on the call's timeline."""
+
+    def __init__(self):
+        self._levels: deque[float] = deque(maxlen=round(LEVEL_HISTORY_SECS / LEVEL_FRAME_SECS))
+        self._frames = 0  # 20 ms frames measured since the call started
+        self._rest = np.zeros(0, dtype=np.float32)
+
+    def add(self, audio: bytes, sample_rate: int) -> None:
+        size = round(sample_rate * LEVEL_FRAME_SECS)
+        samples = np.frombuffer(audio, dtype="<i2")[: len(audio) // 2].astype(np.float32)
+        samples = np.concatenate([self._rest, samples / 32768.0])
+        count = len(samples) // size
+        self._rest = samples[count * size :]
+        if count:
+            frames = samples[: count * size].reshape(count, size)
+            rms = np.sqrt(np.mean(frames * frames, axis=1))
+            self._levels.extend((20 * np.log10(np.maximum(rms, 1e-5))).tolist())
+            self._frames += count
+
+    def _voiced(self, since: float, until: float) -> tuple[int, np.ndarray] | None:
+        """(index of the first frame, voiced or not per frame) for frames in [since, until)."""
+        levels = np.asarray(self._levels)
+        if not len(levels):
+            return None
+        threshold = max(VOICED_MIN_DBFS, float(np.percentile(levels, 10)) + VOICED_ABOVE_NOISE_DB)
+        first = self._frames - len(levels)  # index of levels[0] since the call started
+        lo = max(first, int(since / LEVEL_FRAME_SECS))
+        hi = min(self._frames, int(until / LEVEL_FRAME_SECS))
+        if hi <= lo:
+            return None
+        return lo, levels[lo - first : hi - first] >= threshold
+
+    def speech_start(self, vad_estimate: float, max_pause: float) -> float:
+        """Where the speech the VAD reacted to began: the first voiced frame after a pause of
+        `max_pause` (a shorter pause does not end speech for the VAD either); its estimate if
+        no voiced frame fits."""
+        found = self._voiced(vad_estimate - SPEECH_LOOKBACK_SECS, vad_estimate)
+        if found is None or not found[1].any():
+            return vad_estimate
+        lo, voiced = found
+        frames = np.flatnonzero(voiced)
+        pauses = np.flatnonzero(np.diff(frames) * LEVEL_FRAME_SECS > max_pause)
+        first = frames[pauses[-1] + 1] if len(pauses) else frames[0]
+        return (lo + int(first)) * LEVEL_FRAME_SECS
+
+    def speech_end(self, vad_estimate: float, decided_at: float) -> float:
+        """The end of the last voiced frame before the VAD decided; its estimate if none fits."""
+        found = self._voiced(vad_estimate - SPEECH_LOOKBACK_SECS, decided_at)
+        if found is None or not found[1].any():
+            return vad_estimate
+        lo, voiced = found
+        end = (lo + int(np.flatnonzero(voiced)[-1]) + 1) * LEVEL_FRAME_SECS
+        return min(end, vad_estimate)
+
+
+class StereoRecording:
+    """Caller and bot audio on one timeline, kept in memory until the call ends.
+
+    The caller's audio goes by its sample count. Bot audio goes where it was sent, one chunk
+    after the other within a bot turn; an interruption cuts it where Exotel's `clear` did.
+    """
+
+    def __init__(self, rate: int):
+        self.rate = rate
+        self.caller = bytearray()
+        self.caller_rate = rate
+        self.bot: list[tuple[int, bytes]] = []  # (first sample, 16-bit PCM at `rate`)
+        self.bot_end = 0
+
+    def add_caller(self, audio: bytes, sample_rate: int) -> None:
+        self.caller_rate = sample_rate
+        self.caller += audio
+
+    def add_bot(self, audio: bytes, sample_rate: int, sent_at: float, turn_start: float) -> None:
+        if sample_rate != self.rate:
+            return  # the output transport always sends at the stream's rate
+        samples = len(audio) // 2
+        played_from = sent_at - samples / self.rate  # the transport pushes after its pacing sleep
+        start = max(self.bot_end, round(max(played_from, turn_start) * self.rate))
+        self.bot.append((start, bytes(audio[: samples * 2])))
+        self.bot_end = start + samples
+
+    def cut_bot(self, at: float) -> None:
+        """Drop bot audio from `at` on: Exotel discards what it had not played yet."""
+        cut = round(at * self.rate)
+        while self.bot and self.bot[-1][0] >= cut:
+            self.bot.pop()
+        if self.bot:
+            start, audio = self.bot[-1]
+            self.bot[-1] = (start, audio[: max(0, cut - start) * 2])
+        self.bot_end = min(self.bot_end, cut)
+
+    def to_wav(self, duration: float) -> bytes:
+        """A stereo 16-bit WAV: caller left, bot right. Runs in a worker thread."""
+        caller = np.frombuffer(bytes(self.caller), dtype="<i2")
+        if self.caller_rate != self.rate and len(caller):
+            import soxr  # a pipecat dependency
+
+            caller = soxr.resample(caller, self.caller_rate, self.rate)
+        length = max(len(caller), self.bot_end, round(duration * self.rate))
+        stereo = np.zeros((length, 2), dtype="<i2")
+        stereo[: len(caller), 0] = caller
+        for start, audio in self.bot:
+            samples = np.frombuffer(audio, dtype="<i2")
+            stereo[start : start + len(samples), 1] = samples
+        buffer = io.BytesIO()
+        with wave.open(buffer, "wb") as wav:
+            wav.setnchannels(2)
+            wav.setsampwidth(2)
+            wav.setframerate(self.rate)
+            wav.writeframes(stereo.tobytes())
+        return buffer.getvalue()

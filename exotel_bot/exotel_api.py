@@ -1,0 +1,317 @@
+"""A small async client for Exotel's REST API: place an outbound call into a flow.
+
+    async with ExotelClient(read_exotel_api_settings()) as exotel:
+        placed = await exotel.connect_to_flow("+919876543210", time_limit=600)
+
+Exotel dials the customer (`From`); when they answer, the flow (`Url`) runs and its Voicebot
+applet opens the websocket to the bot. Failures raise an `ExotelError` subclass whose message
+says what to fix; rate limits and outages are retried a bounded number of times.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import os
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from exotel_bot.config import ConfigError, Secret
+
+DEFAULT_SUBDOMAIN = "api.exotel.com"  # Singapore; Mumbai accounts use api.in.exotel.com
+MAX_TIME_LIMIT_SECS = 14400  # Exotel's ceiling for TimeLimit
+REQUIRED_VARIABLES = (
+    "EXOTEL_API_KEY",
+    "EXOTEL_API_TOKEN",
+    "EXOTEL_ACCOUNT_SID",
+    "EXOTEL_CALLER_ID",
+    "EXOTEL_APP_ID",
+)
+
+
+class ExotelError(Exception):
+    """Exotel did not place the call; the message says why and what to do."""
+
+    def __init__(self, message: str, status: int | None = None):
+        super().__init__(message)
+        self.status = status
+
+
+class ExotelAuthError(ExotelError):
+    """401/403: the API key, token or account sid is wrong, or the account may not do this."""
+
+
+class ExotelRateLimited(ExotelError):
+    """429: over Exotel's 200 requests a minute; `retry_after` says when to try again."""
+
+    def __init__(self, message: str, retry_after: float | None):
+        super().__init__(message, 429)
+        self.retry_after = retry_after
+
+
+class ExotelRequestError(ExotelError):
+    """Another 4xx: Exotel refused this request (a number it cannot call, a bad CallerId...)."""
+
+
+class ExotelUnavailable(ExotelError):
+    """5xx, timeouts, no connection: Exotel could not be reached or failed, after retries."""
+
+
+@dataclass(frozen=True)
+class ExotelApiSettings:
+    """What dialling out needs. Field docs live in env.example."""
+
+    api_key: Secret = field(repr=False)
+    api_token: Secret = field(repr=False)
+    account_sid: str
+    caller_id: str  # your ExoPhone
+    app_id: str  # the flow whose Voicebot applet points at the bot
+    subdomain: str = DEFAULT_SUBDOMAIN
+    base_url: str = ""  # EXOTEL_API_BASE_URL: a stand-in or proxy instead of https://subdomain
+
+    @property
+    def api_root(self) -> str:
+        return (self.base_url or f"https://{self.subdomain}").rstrip("/")
+
+    @property
+    def flow_url(self) -> str:
+        """The `Url` Exotel runs once the customer answers (http, exactly as Exotel documents)."""
+        return f"http://my.exotel.com/{self.account_sid}/exoml/start_voice/{self.app_id}"
+
+    def secrets(self) -> list[str]:
+        return [str(self.api_key), str(self.api_token)]
+
+
+def read_exotel_api_settings() -> ExotelApiSettings:
+    """The EXOTEL_* settings from the environment, or ConfigError naming what is missing."""
+    env = {name: os.environ.get(name, "").strip() for name in REQUIRED_VARIABLES}
+    missing = [name for name, value in env.items() if not value]
+    if missing:
+        raise ConfigError(
+            f"Dialling out needs {', '.join(missing)} (Exotel dashboard -> API settings, "
+            "ExoPhones and App Bazaar; see the README's 'Outbound calls')."
+        )
+    subdomain = os.environ.get("EXOTEL_SUBDOMAIN", "").strip() or DEFAULT_SUBDOMAIN
+    if "/" in subdomain or ":" in subdomain:
+        raise ConfigError(
+            f"EXOTEL_SUBDOMAIN={subdomain!r} must be a host name like api.exotel.com or "
+            "api.in.exotel.com (set EXOTEL_API_BASE_URL for a full URL)"
+        )
+    base_url = os.environ.get("EXOTEL_API_BASE_URL", "").strip()
+    if base_url and not base_url.startswith(("http://", "https://")):
+        raise ConfigError(f"EXOTEL_API_BASE_URL={base_url!r} must start with http:// or https://")
+    if not env["EXOTEL_APP_ID"].isdigit():
+        raise ConfigError(
+            f"EXOTEL_APP_ID={env['EXOTEL_APP_ID']!r} must be the flow's number (App Bazaar -> "
+            "your flow: the digits at the end of its URL)"
+        )
+    return ExotelApiSettings(
+        api_key=Secret(env["EXOTEL_API_KEY"]),
+        api_token=Secret(env["EXOTEL_API_TOKEN"]),
+        account_sid=env["EXOTEL_ACCOUNT_SID"],
+        caller_id=env["EXOTEL_CALLER_ID"],
+        app_id=env["EXOTEL_APP_ID"],
+        subdomain=subdomain,
+        base_url=base_url,
+    )
+
+
+@dataclass(frozen=True)
+class PlacedCall:
+    """Exotel accepted the request: the call is being dialled (not yet answered)."""
+
+    call_sid: str
+    status: str
+    details: dict[str, Any]  # Exotel's `Call` object as it answered
+
+
+class ExotelClient:
+    """Exotel's v1 REST API over httpx, JSON responses, Basic auth with the API key and token."""
+
+    def __init__(
+        self,
+        settings: ExotelApiSettings,
+        *,
+        timeout: float = 10.0,
+        max_retries: int = 2,
+        retry_backoff: float = 0.5,
+        max_retry_wait: float = 10.0,
+        sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+    ):
+        self.settings = settings
+        self.max_retries = max_retries
+        self.retry_backoff = retry_backoff
+        self.max_retry_wait = max_retry_wait
+        self._sleep = sleep
+        self._http = httpx.AsyncClient(
+            base_url=settings.api_root,
+            auth=httpx.BasicAuth(str(settings.api_key), str(settings.api_token)),
+            timeout=timeout,
+            headers={"Accept": "application/json", "User-Agent": "pipecat-exotel-bot"},
+        )
+
+    async def __aenter__(self) -> ExotelClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def connect_to_flow(
+        self,
+        customer: str,
+        *,
+        time_limit: int | None = None,
+        time_out: int | None = None,
+        status_callback: str | None = None,
+        status_callback_events: Iterable[str] = ("terminal",),
+        custom_field: str | None = None,
+        call_type: str | None = None,
+    ) -> PlacedCall:
+        """Dial `customer` from the ExoPhone; when they answer, run the flow (and the bot)."""
+        if time_limit is not None and not 1 <= time_limit <= MAX_TIME_LIMIT_SECS:
+            raise ValueError(f"time_limit must be 1..{MAX_TIME_LIMIT_SECS} seconds")
+        form: dict[str, Any] = {
+            "From": customer,
+            "CallerId": self.settings.caller_id,
+            "Url": self.settings.flow_url,
+        }
+        optional = {
+            "CallType": call_type,
+            "TimeLimit": time_limit,
+            "TimeOut": time_out,
+            "StatusCallback": status_callback,
+            "CustomField": custom_field,
+        }
+        form |= {key: str(value) for key, value in optional.items() if value is not None}
+        if status_callback:
+            form["StatusCallbackEvents[]"] = list(status_callback_events)
+        path = f"/v1/Accounts/{self.settings.account_sid}/Calls/connect.json"
+        body = await self._post(path, form)
+        call = body.get("Call") if isinstance(body, dict) else None
+        if not isinstance(call, dict) or not call.get("Sid"):
+            raise ExotelError(f"Exotel answered without a call Sid: {str(body)[:200]}")
+        return PlacedCall(
+            call_sid=str(call["Sid"]), status=str(call.get("Status", "")), details=call
+        )
+
+    async def _post(self, path: str, form: dict[str, Any]) -> Any:
+        """POST with bounded retries for 429 and 5xx; returns the JSON body of a 2xx answer.
+
+        A request that may have reached Exotel (a read timeout) is not retried: Exotel might
+        already be ringing the customer, and a retry would ring them twice.
+        """
+        for attempt in range(self.max_retries + 1):
+            last_try = attempt == self.max_retries
+            try:
+                response = await self._http.post(path, data=form)
+            except (httpx.ConnectError, httpx.ConnectTimeout) as e:
+                if last_try:
+                    raise ExotelUnavailable(
+                        f"Cannot reach Exotel at {self.settings.api_root} ({e.__class__.__name__})"
+                    ) from None
+                await self._sleep(self._backoff(attempt))
+                continue
+            except httpx.HTTPError as e:
+                raise ExotelUnavailable(
+                    f"No answer from Exotel ({e.__class__.__name__}). The call may or may not "
+                    "have been placed: check the call logs in Exotel's dashboard before retrying."
+                ) from None
+
+            if response.is_success:
+                try:
+                    return response.json()
+                except ValueError:
+                    raise ExotelError(
+                        f"Exotel answered HTTP {response.status_code} with something that is "
+                        f"not JSON: {response.text[:200]!r}"
+                    ) from None
+
+            message = _exotel_message(response)
+            status = response.status_code
+            if status == 429:
+                wait = _retry_after(response)
+                if last_try or (wait is not None and wait > self.max_retry_wait):
+                    raise ExotelRateLimited(
+                        "Exotel's rate limit (200 requests a minute) was hit"
+                        + (f"; retry after {wait:g} s" if wait is not None else ""),
+                        retry_after=wait,
+                    )
+                await self._sleep(self._backoff(attempt) if wait is None else wait)
+                continue
+            if status >= 500:
+                if last_try:
+                    raise ExotelUnavailable(
+                        f"Exotel failed with HTTP {status} after {attempt + 1} tries: {message}",
+                        status,
+                    )
+                await self._sleep(self._backoff(attempt))
+                continue
+            raise _client_error(status, message, self.settings)
+        raise AssertionError("unreachable")  # the loop always returns or raises
+
+    def _backoff(self, attempt: int) -> float:
+        return min(self.retry_backoff * 2**attempt, self.max_retry_wait)
+
+
+def _exotel_message(response: httpx.Response) -> str:
+    """Exotel's own words: `RestException.Message` of a JSON error, else the body's start."""
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text.strip()[:200] or response.reason_phrase
+    if isinstance(body, dict):
+        error = body.get("RestException") or body.get("error") or body
+        if isinstance(error, dict):
+            for key in ("Message", "message", "Description", "description"):
+                if error.get(key):
+                    return str(error[key])
+    return str(body)[:200]
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    """Retry-After in seconds (a number or an HTTP date), or None if absent or unreadable."""
+    raw = response.headers.get("Retry-After", "").strip()
+    if not raw:
+        return None
+    try:
+        return max(0.0, float(raw))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(raw)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def _client_error(status: int, message: str, settings: ExotelApiSettings) -> ExotelError:
+    if status == 401:
+        return ExotelAuthError(
+            f"Exotel rejected the credentials (HTTP 401: {message}). Check EXOTEL_API_KEY, "
+            f"EXOTEL_API_TOKEN and EXOTEL_ACCOUNT_SID ({settings.account_sid}), and that "
+            f"EXOTEL_SUBDOMAIN ({settings.subdomain}) is your account's region.",
+            status,
+        )
+    if status == 403:
+        return ExotelAuthError(
+            f"Exotel refused this account the call (HTTP 403: {message}). The account may be "
+            "suspended, in trial (only verified numbers), or without outbound calling.",
+            status,
+        )
+    if status == 402:
+        return ExotelRequestError(
+            f"Exotel says payment is required (HTTP 402: {message}): top up or upgrade the plan.",
+            status,
+        )
+    return ExotelRequestError(
+        f"Exotel refused the call (HTTP {status}): {message}. Check the number, "
+        f"EXOTEL_CALLER_ID ({settings.caller_id}) and EXOTEL_APP_ID ({settings.app_id}).",
+        status,
+    )

@@ -1,0 +1,275 @@
+"""When a vendor fails mid-call, the caller hears a short apology, never dead silence.
+
+- The LLM answers with an error (500, or 429 once the OpenAI SDK's own retries are spent) or
+  says nothing for LLM_TIMEOUT_SECS: the stuck request is cancelled and the bot says a short
+  apology through the TTS; the caller's next turn tries again.
+- The TTS fails (an error, or its websocket closes): it cannot say the apology itself, so a
+  pre-rendered one plays (`exotel_bot/assets/`, made by `make_fallback_audio.py`). Pipecat
+  reconnects the TTS websocket with backoff.
+- The STT drops: pipecat reconnects it with backoff and the call goes on.
+- A vendor that cannot recover (pipecat marks it unusable: a rejected key, reconnects used up)
+  or fails `max_failures` turns in a row: the bot apologises, says goodbye and hangs up.
+
+Each failure is logged as one "Vendor failure" line saying what the caller heard, and its
+`ErrorFrame` reaches the call record; a hang-up shows there as the call's end reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+import wave
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from loguru import logger
+from pipecat.frames.frames import (
+    BotStoppedSpeakingFrame,
+    ErrorFrame,
+    FunctionCallsStartedFrame,
+    InterruptionFrame,
+    LLMFullResponseEndFrame,
+    LLMFullResponseStartFrame,
+    LLMTextFrame,
+    TTSAudioRawFrame,
+    TTSSpeakFrame,
+    TTSStartedFrame,
+    TTSStoppedFrame,
+    UserStartedSpeakingFrame,
+)
+from pipecat.observers.base_observer import BaseObserver, FramePushed
+from pipecat.processors.frame_processor import FrameProcessor
+
+from exotel_bot.call import ExotelCall
+from exotel_bot.config import Settings
+
+ASSETS = Path(__file__).resolve().parent / "assets"
+RECORDED_CHUNK_MS = 100
+RECORDED_CONTEXT_PREFIX = "recorded-apology-"
+# A vendor that fails as the call starts: let the greeting finish before the goodbye.
+GREETING_GRACE_SECS = 8.0
+
+
+@dataclass(frozen=True)
+class FallbackPhrases:
+    """What the caller hears when a vendor fails, in one language."""
+
+    apology: str  # the LLM failed; spoken by the TTS, and the call goes on
+    goodbye: str  # a vendor is gone for good; spoken by the TTS, then the bot hangs up
+    recorded: str  # the TTS itself failed: pre-rendered by make_fallback_audio.py
+    espeak_voice: str  # the espeak-ng voice that pre-renders `recorded`
+
+
+FALLBACK_PHRASES = {
+    "en": FallbackPhrases(
+        apology="Sorry, I had a problem there. Could you say that again?",
+        goodbye=(
+            "Sorry, I'm having technical trouble and can't help right now. "
+            "Please call again later. Goodbye!"
+        ),
+        recorded="Sorry, we're having a technical problem.",
+        espeak_voice="en-us",
+    ),
+    "hi": FallbackPhrases(
+        apology="माफ़ कीजिए, कुछ गड़बड़ हो गई। क्या आप फिर से बोल सकते हैं?",
+        goodbye=(
+            "माफ़ कीजिए, तकनीकी समस्या की वजह से मैं अभी मदद नहीं कर पा रही हूँ। "
+            "कृपया बाद में फिर कॉल करें। नमस्ते!"
+        ),
+        recorded="माफ़ कीजिए, हमें तकनीकी समस्या आ रही है।",
+        espeak_voice="hi",
+    ),
+}
+
+
+def phrases_for(language: str) -> FallbackPhrases:
+    """The fallback phrases of `language`, English when it has none."""
+    return FALLBACK_PHRASES.get(language, FALLBACK_PHRASES["en"])
+
+
+def recorded_apology_path(language: str, sample_rate: int) -> Path:
+    return ASSETS / f"tts_down_{language}_{sample_rate // 1000}k.wav"
+
+
+@lru_cache(maxsize=16)
+def recorded_apology(language: str, sample_rate: int) -> bytes:
+    """The pre-rendered apology as 16-bit mono PCM at `sample_rate` (English if none exists)."""
+    path = recorded_apology_path(language, sample_rate)
+    if not path.exists():
+        path = recorded_apology_path("en", sample_rate)
+    with wave.open(str(path), "rb") as wav:
+        if (wav.getnchannels(), wav.getsampwidth(), wav.getframerate()) != (1, 2, sample_rate):
+            raise ValueError(f"{path} is not 16-bit mono PCM at {sample_rate} Hz")
+        return wav.readframes(wav.getnframes())
+
+
+HangUp = Callable[[str, str | None], Awaitable[None]]
+
+
+class VendorFallback(BaseObserver):
+    """Watches one call's STT, LLM and TTS, and covers for them when they fail.
+
+    `hang_up(reason, goodbye)` ends the call politely (CallControl.hang_up: it says `goodbye`
+    and waits until Exotel has played it). Attach with `watch()` once the worker exists.
+    """
+
+    def __init__(
+        self, call: ExotelCall, settings: Settings, *, hang_up: HangUp, max_failures: int = 2
+    ):
+        super().__init__()
+        self.incidents: list[dict[str, str]] = []
+        self._language = settings.language
+        self._phrases = phrases_for(settings.language)
+        self._sample_rate = call.sample_rate  # the rate the bot speaks at
+        self._hang_up = hang_up
+        self._llm_timeout_secs = settings.llm_timeout_secs
+        self._max_failures = max_failures
+        self._worker = None
+        self._roles: dict[int, str] = {}
+        self._llm: FrameProcessor | None = None
+        self._tts: FrameProcessor | None = None
+        self._llm_timer: asyncio.TimerHandle | None = None
+        self._failures = {"stt": 0, "llm": 0, "tts": 0}  # failed turns in a row
+        self._failed_this_turn: set[str] = set()
+        self._apologised_this_turn = False
+        self._done = False  # hanging up, or the call is over: nothing left to cover
+        self._bot_has_spoken = asyncio.Event()
+
+    def watch(self, worker, *, stt: FrameProcessor, llm: FrameProcessor, tts: FrameProcessor):
+        """Follow `worker`'s frames and errors; `stt`, `llm`, `tts` are the vendor services."""
+        self._worker = worker
+        self._llm, self._tts = llm, tts
+        self._roles = {id(stt): "stt", id(llm): "llm", id(tts): "tts"}
+        worker.add_observer(self)
+        worker.add_event_handler("on_pipeline_error", self._on_pipeline_error)
+        worker.add_event_handler("on_pipeline_finished", self._on_pipeline_finished)
+
+    # --- Noticing failures ----------------------------------------------------------------
+
+    async def on_push_frame(self, data: FramePushed):
+        frame, source = data.frame, data.source
+        if isinstance(frame, UserStartedSpeakingFrame):
+            self._new_turn()
+        elif isinstance(frame, BotStoppedSpeakingFrame):
+            self._bot_has_spoken.set()
+        elif source is self._llm:
+            if isinstance(frame, LLMFullResponseStartFrame):
+                self._new_turn()  # keypad input starts a turn without speech
+                self._start_llm_timer()
+            elif isinstance(frame, LLMTextFrame | FunctionCallsStartedFrame):
+                self._failures["llm"] = 0
+                self._start_llm_timer()  # a stream that stalls mid-answer counts too
+            elif isinstance(frame, LLMFullResponseEndFrame):
+                self._stop_llm_timer()
+        elif source is self._tts and self._spoken_by_tts(frame):
+            self._failures["tts"] = 0
+
+    @staticmethod
+    def _spoken_by_tts(frame) -> bool:
+        """TTS audio that is not our own recording."""
+        return isinstance(frame, TTSAudioRawFrame) and not str(frame.context_id).startswith(
+            RECORDED_CONTEXT_PREFIX
+        )
+
+    def _new_turn(self) -> None:
+        """One apology per turn, and one failure per vendor per turn however many errors."""
+        self._failed_this_turn.clear()
+        self._apologised_this_turn = False
+
+    def _start_llm_timer(self) -> None:
+        self._stop_llm_timer()
+        loop = asyncio.get_running_loop()
+        self._llm_timer = loop.call_later(self._llm_timeout_secs, self._llm_went_quiet)
+
+    def _stop_llm_timer(self) -> None:
+        if self._llm_timer is not None:
+            self._llm_timer.cancel()
+            self._llm_timer = None
+
+    def _llm_went_quiet(self) -> None:
+        self._llm_timer = None
+        if not self._done:
+            self._llm.create_task(self._cancel_stuck_llm(), name="llm-timeout")
+
+    async def _cancel_stuck_llm(self) -> None:
+        """Cancel the request (an interruption does) and report it like any LLM error."""
+        await self._llm.queue_frame(InterruptionFrame())
+        await self._llm.push_error(f"no reply within {self._llm_timeout_secs:g} s")
+
+    async def _on_pipeline_error(self, worker, frame: ErrorFrame) -> None:
+        role = self._roles.get(id(frame.processor))
+        if role is None or self._done:
+            return  # not a vendor's error: pipecat's own log line is enough
+        error = str(frame.error)[:200]
+        usable = frame.processor.is_usable
+        first_this_turn = role not in self._failed_this_turn
+        self._failed_this_turn.add(role)
+        if first_this_turn:
+            self._failures[role] += 1
+
+        # A dropped STT socket is pipecat's to reconnect; it marks the STT unusable if it can't.
+        too_many = role != "stt" and self._failures[role] >= self._max_failures
+        if not usable or too_many:
+            await self._give_up(role, frame.processor, error)
+        elif role == "stt":
+            self._incident(role, frame.processor, error, "none yet: pipecat reconnects the STT")
+        elif not first_this_turn or self._apologised_this_turn:
+            logger.debug(f"{frame.processor} failed again this turn: {error}")
+        elif role == "llm":
+            self._incident(role, frame.processor, error, "a spoken apology; the next turn retries")
+            await self._say(self._phrases.apology)
+        else:
+            self._incident(role, frame.processor, error, "the pre-recorded apology")
+            await self._play_recorded_apology()
+
+    async def _on_pipeline_finished(self, worker, frame) -> None:
+        self._done = True  # the call is over
+        self._stop_llm_timer()
+
+    # --- What the caller hears ------------------------------------------------------------
+
+    async def _give_up(self, role: str, service: FrameProcessor, error: str) -> None:
+        self._done = True
+        self._stop_llm_timer()
+        if role == "tts":  # it cannot say goodbye: play the recording, then hang up
+            self._incident(role, service, error, "the pre-recorded apology, then a hang-up")
+            await self._play_recorded_apology()
+            await self._hang_up(f"vendor failure: {role} ({service})", None)
+        else:
+            self._incident(role, service, error, "a spoken goodbye, then a hang-up")
+            with contextlib.suppress(TimeoutError):  # never talk over the greeting
+                await asyncio.wait_for(self._bot_has_spoken.wait(), GREETING_GRACE_SECS)
+            await self._hang_up(f"vendor failure: {role} ({service})", self._phrases.goodbye)
+
+    async def _say(self, text: str) -> None:
+        self._apologised_this_turn = True
+        await self._worker.queue_frames([TTSSpeakFrame(text)])
+
+    async def _play_recorded_apology(self) -> None:
+        """Pushed out of the TTS as if it had spoken it, so the transport treats it alike:
+        bot-speaking events, barge-in, the last chunk flushed, a `mark` after it."""
+        if self._apologised_this_turn:
+            return
+        self._apologised_this_turn = True
+        pcm = recorded_apology(self._language, self._sample_rate)
+        step = self._sample_rate * 2 * RECORDED_CHUNK_MS // 1000
+        context_id = f"{RECORDED_CONTEXT_PREFIX}{uuid.uuid4().hex}"
+        await self._tts.push_frame(TTSStartedFrame(context_id=context_id))
+        for start in range(0, len(pcm), step):
+            await self._tts.push_frame(
+                TTSAudioRawFrame(
+                    audio=pcm[start : start + step],
+                    sample_rate=self._sample_rate,
+                    num_channels=1,
+                    context_id=context_id,
+                )
+            )
+        await self._tts.push_frame(TTSStoppedFrame(context_id=context_id))
+
+    def _incident(self, role: str, service: FrameProcessor, error: str, heard: str) -> None:
+        incident = {"vendor": role, "service": str(service), "error": error, "caller_heard": heard}
+        self.incidents.append(incident)
+        logger.warning(f"Vendor failure: {role} ({service}): {error} | caller heard: {heard}")
