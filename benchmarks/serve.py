@@ -4,9 +4,10 @@
     python -m benchmarks.serve baseline --port 7862
 
 Exactly `python server.py` (same FastAPI app, same websocket handoff, same uvicorn settings)
-except that `baseline` swaps in `benchmarks/baseline_bot.py` as the `bot` module, and every
-call's pipeline worker gets the benchmark's `TurnTimings` observer, whose BENCH_TIMING log
-lines let the benchmark split each reply into its parts.
+except that `baseline` swaps in `benchmarks/baseline_bot.py` as the `bot` module and leaves out
+our after-call memory release (the official example has none), and every call's pipeline
+worker gets the benchmark's `TurnTimings` observer, whose BENCH_TIMING log lines let the
+benchmark split each reply into its parts.
 """
 
 from __future__ import annotations
@@ -46,6 +47,8 @@ def main(argv: list[str] | None = None) -> None:
 
     import server
 
+    if which == "baseline":
+        server.release_call_memory = lambda: None
     sys.argv = ["server.py", *args]
     server.main()
 
