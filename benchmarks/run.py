@@ -1,7 +1,7 @@
 """The benchmark: our bot beside an official-example-style baseline, same machine, same run.
 
-    python -m benchmarks.run            # the full run (about 15 minutes on 2 cores)
-    python -m benchmarks.run --quick    # a smoke run (about 3 minutes)
+    python -m benchmarks.run            # the full run (about 20 minutes on 2 cores)
+    python -m benchmarks.run --quick    # a smoke run (about 5 minutes)
 
 For each bot (`benchmarks/serve.py` runs it through server.py's own /ws handoff) it measures:
 
