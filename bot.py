@@ -40,6 +40,7 @@ from exotel_bot import (
     exotel_transport,
     hide_secrets,
     load_settings,
+    match_dial,
     phone_turn_strategies,
     phone_vad,
     setup_logging,
@@ -96,9 +97,9 @@ async def run_bot(call: ExotelCall, runner_args: RunnerArguments, settings: Sett
     """Build the pipeline for one call and run it until the call ends."""
     transport = exotel_transport(runner_args.websocket, call, settings)
     language = LANGUAGES[settings.language]
-    # The call's record: transcript, latency per turn, optional recording (exotel_bot/records.py).
+    # The call's record: transcript, latency per turn, optional recording (exotel_bot/records/).
     recorder = CallRecorder(call, settings, transport)
-    # Hang-up, transfer, keypad, silence and time limits (see exotel_bot/control.py).
+    # Hang-up, transfer, keypad, silence and time limits (see exotel_bot/call/control.py).
     control = CallControl(call, settings, language, on_end=recorder.set_end_reason)
 
     stt = DeepgramSTTService(
@@ -133,7 +134,7 @@ async def run_bot(call: ExotelCall, runner_args: RunnerArguments, settings: Sett
         ),
     )
 
-    # OUTBOUND_WAIT_FOR_HELLO: the greeting answers the callee's first words (exotel_bot/hello.py).
+    # OUTBOUND_WAIT_FOR_HELLO: the greeting answers the callee's first words (exotel_bot/outbound/).
     hello_gate = WaitForHello(greeting(call, settings.language), enabled=call.wait_for_hello)
 
     pipeline = Pipeline(
@@ -164,7 +165,7 @@ async def run_bot(call: ExotelCall, runner_args: RunnerArguments, settings: Sett
         enable_turn_tracking=False,  # unused here, and every observer costs CPU per frame
         observers=[recorder],
     )
-    # A vendor fails mid-call: an apology instead of silence (see exotel_bot/fallback.py).
+    # A vendor fails mid-call: an apology instead of silence (see exotel_bot/call/fallback.py).
     fallback = VendorFallback(call, settings, hang_up=control.hang_up)
     fallback.watch(worker, stt=stt, llm=llm, tts=tts)
 
@@ -205,6 +206,7 @@ async def bot(runner_args: RunnerArguments):
         )
     if call is None:
         return  # not an Exotel call (or another account's): logged, and the socket closed
+    call = await match_dial(call)  # a call the bot placed gets its dial's context
 
     with call_logging(call.call_sid):
         logger.info(

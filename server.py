@@ -34,7 +34,7 @@ from exotel_bot import (
     setup_logging,
     transfer_decisions,
 )
-from exotel_bot.outbound_routes import outbound_router
+from exotel_bot.outbound.routes import outbound_router
 from exotel_bot.security import Refusal, admission
 
 try:  # What Pipecat Cloud's base image passes to bot(); pipecat's own class otherwise.

@@ -1,22 +1,30 @@
-"""The machinery behind bot.py: Exotel's handshake, its transport, settings and call-scoped logs.
+"""The machinery behind bot.py, by concern:
+
+- `wire/`: Exotel's websocket protocol (handshake, serializer, transport);
+- `call/`: one call's behaviour (control, turns, VAD, fallbacks, languages);
+- `records/`: the call record (recorder, audio, sinks);
+- `outbound/`: calls the bot places (dials, Exotel's REST API, routes, CLI);
+- `services/`: vendor services as the template builds and shares them;
+- `settings.py` (the environment, read once), `logs.py`, `security.py`, `garbage_collection.py`.
 
 bot.py tells the story of a call; nothing in here should need editing to change what the bot says.
 """
 
-from exotel_bot.audio_sink import CallerAudioSink
-from exotel_bot.call import ExotelCall, accept_exotel_call, close_quietly
-from exotel_bot.config import ConfigError, Settings, load_settings
-from exotel_bot.control import CallControl, transfer_decisions
-from exotel_bot.fallback import VendorFallback
-from exotel_bot.hello import WaitForHello
-from exotel_bot.languages import LANGUAGES
+from exotel_bot.call.caller_audio import CallerAudioSink
+from exotel_bot.call.control import CallControl, transfer_decisions
+from exotel_bot.call.fallback import VendorFallback
+from exotel_bot.call.languages import LANGUAGES
+from exotel_bot.call.turns import phone_turn_strategies, phone_vad
+from exotel_bot.call.vad import warm_up
+from exotel_bot.garbage_collection import release_call_memory
 from exotel_bot.logs import call_logging, hide_secrets, setup_logging
-from exotel_bot.memory import release_call_memory
-from exotel_bot.models import warm_up
-from exotel_bot.records import CallRecorder
-from exotel_bot.transport import exotel_transport
-from exotel_bot.turns import phone_turn_strategies, phone_vad
-from exotel_bot.vendors import PooledOpenAILLMService
+from exotel_bot.outbound.dials import match_dial
+from exotel_bot.outbound.hello import WaitForHello
+from exotel_bot.records.recorder import CallRecorder
+from exotel_bot.services.openai_pool import PooledOpenAILLMService
+from exotel_bot.settings import ConfigError, Settings, load_settings
+from exotel_bot.wire.handshake import ExotelCall, accept_exotel_call, close_quietly
+from exotel_bot.wire.transport import exotel_transport
 
 __all__ = [
     "LANGUAGES",
@@ -36,6 +44,7 @@ __all__ = [
     "exotel_transport",
     "hide_secrets",
     "load_settings",
+    "match_dial",
     "phone_turn_strategies",
     "phone_vad",
     "release_call_memory",

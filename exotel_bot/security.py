@@ -20,7 +20,7 @@ import hmac
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from exotel_bot.config import Settings
+from exotel_bot.settings import Settings
 
 BASIC_AUTH_REALM = "exotel-bot"
 

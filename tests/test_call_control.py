@@ -34,7 +34,7 @@ def user_turns(stand_ins) -> list[str]:
 
 
 def recorded_end(server, call_sid: str) -> dict:
-    """How the call's record (exotel_bot/records.py) says the call ended."""
+    """How the call's record (exotel_bot/records/recorder.py) says the call ended."""
     folder = Path(server.env["CALL_RECORDS_DIR"]) / call_sid
     return json.loads((folder / "record.json").read_text())["end"]
 

@@ -12,7 +12,8 @@ from pipecat.tests.utils import run_test
 
 from benchmarks.run import REPLY_PARTS, split_reply
 from benchmarks.timings import LOG_PREFIX, parse_timings
-from exotel_bot import CallerAudioSink, PooledOpenAILLMService, memory
+from exotel_bot import CallerAudioSink, PooledOpenAILLMService
+from exotel_bot import garbage_collection as memory
 from simulator.caller import CallReport, Hangup, Reply, Say, WaitForBot, WaitForGreeting
 from simulator.load import run_load
 

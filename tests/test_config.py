@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from exotel_bot.config import ConfigError, read_settings
+from exotel_bot.settings import ConfigError, read_settings
 from tests.conftest import ROOT, SECRET_KEYS, free_port
 
 

@@ -7,7 +7,7 @@ import pytest
 from pipecat.audio.vad.silero import SileroVADAnalyzer
 from pipecat.audio.vad.vad_analyzer import VADParams
 
-from exotel_bot.models import PhoneVAD, silero_session
+from exotel_bot.call.vad import PhoneVAD, silero_session
 from simulator.audio import fixture, load_wav
 
 FIXTURES = ["order_status", "pause_mid_sentence", "yes", "goodbye", "long_talk", "hindi"]

@@ -20,9 +20,9 @@ from pipecat.frames.frames import (
 from pipecat.processors.aggregators.llm_context import LLMContext
 from pipecat.tests.utils import SleepFrame, run_test
 
-from exotel_bot.call import ExotelCall
-from exotel_bot.config import ConfigError
-from exotel_bot.exotel_api import (
+from exotel_bot.outbound.dials import DialRecord, MemoryDialStore, match_dial, normalize_number
+from exotel_bot.outbound.dials import use_dial_store as set_store
+from exotel_bot.outbound.exotel_api import (
     ExotelApiSettings,
     ExotelAuthError,
     ExotelClient,
@@ -31,9 +31,9 @@ from exotel_bot.exotel_api import (
     ExotelUnavailable,
     read_exotel_api_settings,
 )
-from exotel_bot.hello import WaitForHello
-from exotel_bot.outbound import DialRecord, MemoryDialStore, match_dial, normalize_number
-from exotel_bot.outbound import use_dial_store as set_store
+from exotel_bot.outbound.hello import WaitForHello
+from exotel_bot.settings import ConfigError
+from exotel_bot.wire.handshake import ExotelCall
 from simulator.caller import Hangup, Say, Silence, WaitForBot, WaitForGreeting, run_call
 from simulator.standins.exotel_rest import ExotelRestStandIn
 from tests.conftest import ROOT, SECRET_KEYS, free_port
@@ -559,7 +559,7 @@ def test_exotel_failures_map_to_clear_http_errors(dialout, exotel_api):
 
 def run_dial(*args: str, **env: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "exotel_bot.dial", *args],
+        [sys.executable, "-m", "exotel_bot.outbound", *args],
         cwd=ROOT,
         env={"PATH": "/usr/bin:/bin", "HOME": "/tmp", **env},
         capture_output=True,

@@ -19,8 +19,8 @@ import numpy as np
 import pytest
 import websockets
 
-from exotel_bot.config import ConfigError, read_settings
-from exotel_bot.record_sinks import LocalDirectorySink, folder_name
+from exotel_bot.records.sinks import LocalDirectorySink, folder_name
+from exotel_bot.settings import ConfigError, read_settings
 from simulator.caller import (
     BargeIn,
     CallReport,

@@ -16,8 +16,8 @@ import httpx
 import pytest
 import websockets
 
-from exotel_bot.config import ConfigError, read_settings
 from exotel_bot.security import account_allowed, basic_auth_ok
+from exotel_bot.settings import ConfigError, read_settings
 from simulator.caller import Hangup, Silence, WaitForGreeting, run_call
 from tests.conftest import SECRET_KEYS
 

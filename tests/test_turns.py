@@ -16,8 +16,8 @@ from pipecat.frames.frames import (
 from pipecat.processors.frame_processor import FrameProcessorSetup
 from pipecat.utils.asyncio.task_manager import TaskManager
 
-from exotel_bot import turns
-from exotel_bot.turns import COMPLETE, INCOMPLETE, UNSURE, PhoneTurnStopStrategy, text_verdict
+from exotel_bot.call import turns
+from exotel_bot.call.turns import COMPLETE, INCOMPLETE, UNSURE, PhoneTurnStopStrategy, text_verdict
 from simulator.caller import Hangup, Say, WaitForBot, WaitForGreeting, run_call
 
 

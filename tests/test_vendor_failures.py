@@ -14,7 +14,7 @@ import wave
 import numpy as np
 import pytest
 
-from exotel_bot.fallback import FALLBACK_PHRASES, recorded_apology
+from exotel_bot.call.fallback import FALLBACK_PHRASES, recorded_apology
 from simulator.caller import (
     Dtmf,
     ExpectClose,

@@ -1,4 +1,4 @@
-"""Pre-render the apology the bot plays when its TTS is down (see exotel_bot/fallback.py).
+"""Pre-render the apology the bot plays when its TTS is down (see exotel_bot/call/fallback.py).
 
 The TTS cannot say "sorry, the TTS is down", so this sentence is rendered ahead of time with
 espeak-ng and sox (Debian: `apt-get install espeak-ng sox`) at each Exotel sample rate, and the
@@ -13,7 +13,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from exotel_bot.fallback import FALLBACK_PHRASES, recorded_apology_path
+from exotel_bot.call.fallback import FALLBACK_PHRASES, recorded_apology_path
 
 SAMPLE_RATES = (8000, 16000, 24000)
 WORDS_PER_MINUTE = "175"

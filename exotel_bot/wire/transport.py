@@ -5,9 +5,9 @@ from __future__ import annotations
 from pipecat.transports.websocket.fastapi import FastAPIWebsocketParams, FastAPIWebsocketTransport
 from starlette.websockets import WebSocket
 
-from exotel_bot.call import ExotelCall
-from exotel_bot.config import Settings
-from exotel_bot.serializer import ExotelSerializer
+from exotel_bot.settings import Settings
+from exotel_bot.wire.handshake import ExotelCall
+from exotel_bot.wire.serializer import ExotelSerializer
 
 
 def media_payload_bytes(sample_rate: int, chunk_ms: int) -> int:

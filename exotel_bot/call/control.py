@@ -40,9 +40,9 @@ from pipecat.frames.frames import (
 from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
 from pipecat.services.llm_service import FunctionCallParams
 
-from exotel_bot.call import ExotelCall
-from exotel_bot.config import Settings
-from exotel_bot.languages import Language
+from exotel_bot.call.languages import Language
+from exotel_bot.settings import Settings
+from exotel_bot.wire.handshake import ExotelCall
 
 END_CALL_TOOL = FunctionSchema(
     name="end_call",

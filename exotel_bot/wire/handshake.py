@@ -13,7 +13,6 @@ from loguru import logger
 from pipecat.runner.utils import parse_telephony_websocket
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
-from exotel_bot.outbound import match_dial
 from exotel_bot.security import account_allowed
 
 SUPPORTED_SAMPLE_RATES = (8000, 16000, 24000)
@@ -38,7 +37,7 @@ class ExotelCall:
     to_number: str
     sample_rate: int = 8000
     custom_parameters: dict[str, str] = field(default_factory=dict)
-    # Outbound calls (placed through /dialout): what the dial said, see exotel_bot/outbound.py.
+    # Outbound calls (placed through /dialout): filled in by exotel_bot.outbound.match_dial().
     direction: str = "inbound"
     dial_context: dict[str, Any] = field(default_factory=dict)
     wait_for_hello: bool = False
@@ -157,7 +156,7 @@ async def accept_exotel_call(
                 custom_parameters=_custom_parameters(call_data.custom_parameters),
             )
             if account_allowed(call.account_sid, allowed_accounts):
-                return await match_dial(call)  # an outbound call gets its dial's context
+                return call
             reason = f"account {call.account_sid[:40]!r} is not in EXOTEL_ALLOWED_ACCOUNTS"
         else:
             reason = (

@@ -38,7 +38,7 @@ from pipecat.turns.types import ProcessFrameResult, UserTurnSpeculation
 from pipecat.turns.user_stop import BaseUserTurnStopStrategy, NormalizedMatch
 from pipecat.turns.user_turn_strategies import UserTurnStrategies
 
-from exotel_bot.models import PhoneVAD
+from exotel_bot.call.vad import PhoneVAD
 
 # Silence (after speech) before the VAD says the caller stopped and Deepgram is asked to
 # finalize. Pipecat's default; shorter splits sentences at every breath.

@@ -2,7 +2,7 @@
 
 Pipecat's `ExotelFrameSerializer` ignores `stop` and `mark`; a phone bot needs both (the caller
 hung up; the caller has now heard this audio). They go into the pipeline as
-`InputTransportMessageFrame`s, which `exotel_bot.control.CallControl` acts on. Broken messages
+`InputTransportMessageFrame`s, which `exotel_bot.call.control.CallControl` acts on. Broken messages
 are logged (once per kind, so a flood cannot flood the log) and dropped; they never end a call.
 
 Two limits keep one hostile caller from costing the other calls: messages over

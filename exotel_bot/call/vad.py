@@ -19,7 +19,7 @@ import onnxruntime
 from pipecat.audio.vad.silero import SileroOnnxModel, SileroVADAnalyzer
 from pipecat.audio.vad.vad_analyzer import VADAnalyzer, VADParams, VADState
 
-from exotel_bot.memory import freeze_startup_objects
+from exotel_bot.garbage_collection import freeze_startup_objects
 
 # Pipecat resets Silero's state every 2 s of quiet audio, so the quiet windows skipped since the
 # last reset are at most about that many; the bound is a safety net.

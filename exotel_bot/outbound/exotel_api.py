@@ -20,7 +20,7 @@ from typing import Any
 
 import httpx
 
-from exotel_bot.config import ConfigError, Secret
+from exotel_bot.settings import ConfigError, Secret
 
 DEFAULT_SUBDOMAIN = "api.exotel.com"  # Singapore; Mumbai accounts use api.in.exotel.com
 MAX_TIME_LIMIT_SECS = 14400  # Exotel's ceiling for TimeLimit

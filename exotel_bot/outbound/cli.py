@@ -1,6 +1,6 @@
 """Have the bot phone someone, from a shell or a script.
 
-    python -m exotel_bot.dial +919876543210 --context '{"name": "Asha", "purpose": "your order"}'
+    python -m exotel_bot.outbound +919876543210 --context '{"name": "Asha", "purpose": "order"}'
 
 By default this asks the running server (`python server.py`) to dial, through its POST /dialout
 with DIALOUT_TOKEN: the server keeps the context for the bot. `--direct` asks Exotel itself
@@ -19,9 +19,9 @@ import sys
 import httpx
 from dotenv import find_dotenv, load_dotenv
 
-from exotel_bot.config import ConfigError
-from exotel_bot.exotel_api import ExotelClient, ExotelError, read_exotel_api_settings
-from exotel_bot.outbound import normalize_number
+from exotel_bot.outbound.dials import normalize_number
+from exotel_bot.outbound.exotel_api import ExotelClient, ExotelError, read_exotel_api_settings
+from exotel_bot.settings import ConfigError
 
 
 class DialFailed(Exception):
@@ -30,7 +30,7 @@ class DialFailed(Exception):
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="python -m exotel_bot.dial", description=__doc__.splitlines()[0]
+        prog="python -m exotel_bot.outbound", description=__doc__.splitlines()[0]
     )
     parser.add_argument("number", help="who to call: +919876543210, 09876543210 or 9876543210")
     parser.add_argument("--context", default="{}", help="JSON object for the bot, e.g. a name")

@@ -9,7 +9,7 @@ from urllib.parse import urlparse
 
 from dotenv import find_dotenv, load_dotenv
 
-from exotel_bot.languages import LANGUAGES
+from exotel_bot.call.languages import LANGUAGES
 
 REQUIRED_KEYS = ("DEEPGRAM_API_KEY", "OPENAI_API_KEY", "CARTESIA_API_KEY")
 
@@ -49,7 +49,7 @@ class Settings:
     audio_chunk_ms: int = 200
     handshake_timeout_secs: float = 10.0
 
-    # Call control (exotel_bot/control.py)
+    # Call control (exotel_bot/call/control.py)
     silence_timeout_secs: float = 10.0
     silence_check_ins: int = 2
     max_call_secs: float = 900.0
@@ -57,7 +57,7 @@ class Settings:
     transfer_digit: str = "0"
     goodbye_timeout_secs: float = 10.0
 
-    # Call records (exotel_bot/records.py): empty call_records_dir turns them off
+    # Call records (exotel_bot/records/recorder.py): empty call_records_dir turns them off
     call_records_dir: str = "calls"
     record_audio: bool = False
 
@@ -67,7 +67,7 @@ class Settings:
     allowed_accounts: tuple[str, ...] = ()
     max_concurrent_calls: int = 20
     max_message_bytes: int = 256 * 1024
-    # Vendor failures (exotel_bot/fallback.py)
+    # Vendor failures (exotel_bot/call/fallback.py)
     llm_timeout_secs: float = 6.0
 
     def secrets(self) -> list[str]:
@@ -179,7 +179,7 @@ def read_settings() -> Settings:
     if language not in LANGUAGES:
         raise ConfigError(
             f"BOT_LANGUAGE={language!r} is not one of {', '.join(LANGUAGES)} "
-            "(add it to exotel_bot/languages.py)"
+            "(add it to exotel_bot/call/languages.py)"
         )
     transfer_digit = os.environ.get("TRANSFER_DIGIT", "0").strip()
     if transfer_digit not in ("", *"0123456789*"):

@@ -43,8 +43,8 @@ from pipecat.frames.frames import (
 from pipecat.observers.base_observer import BaseObserver, FramePushed
 from pipecat.processors.frame_processor import FrameProcessor
 
-from exotel_bot.call import ExotelCall
-from exotel_bot.config import Settings
+from exotel_bot.settings import Settings
+from exotel_bot.wire.handshake import ExotelCall
 
 ASSETS = Path(__file__).resolve().parent / "assets"
 RECORDED_CHUNK_MS = 100

@@ -1,6 +1,6 @@
 """Outbound calls: who the bot phoned and why, kept until that call's websocket arrives.
 
-`/dialout` (or `python -m exotel_bot.dial`) saves a `DialRecord` before asking Exotel to place
+`/dialout` (or `python -m exotel_bot.outbound`) saves a `DialRecord` before asking Exotel to place
 the call. When the flow's Voicebot applet opens the websocket, `match_dial()` finds the record
 (by Exotel's call sid, else by the customer's number on either side of the call) and hands its
 context to the bot. The default store lives in this process: fine for `server.py`, which runs
@@ -15,14 +15,12 @@ import re
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from loguru import logger
 
 from exotel_bot.logs import call_logging
-
-if TYPE_CHECKING:
-    from exotel_bot.call import ExotelCall
+from exotel_bot.wire.handshake import ExotelCall
 
 # How long after dialling a websocket can still be matched by number alone: ringing (Exotel's
 # TimeOut) plus whatever the flow does before its Voicebot applet. A later call from the same

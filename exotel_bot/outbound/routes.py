@@ -23,8 +23,14 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from loguru import logger
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from exotel_bot.config import ConfigError
-from exotel_bot.exotel_api import (
+from exotel_bot.logs import call_logging, hide_secrets
+from exotel_bot.outbound.dials import (
+    DialRecord,
+    dial_store,
+    normalize_number,
+    wait_for_hello_default,
+)
+from exotel_bot.outbound.exotel_api import (
     MAX_TIME_LIMIT_SECS,
     ExotelApiSettings,
     ExotelClient,
@@ -33,13 +39,7 @@ from exotel_bot.exotel_api import (
     ExotelUnavailable,
     read_exotel_api_settings,
 )
-from exotel_bot.logs import call_logging, hide_secrets
-from exotel_bot.outbound import (
-    DialRecord,
-    dial_store,
-    normalize_number,
-    wait_for_hello_default,
-)
+from exotel_bot.settings import ConfigError
 
 BearerCredentials = Annotated[
     HTTPAuthorizationCredentials | None, Depends(HTTPBearer(auto_error=False))

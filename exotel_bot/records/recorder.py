@@ -68,11 +68,11 @@ from pipecat.services.tts_service import TTSService
 from pipecat.transports.base_input import BaseInputTransport
 from pipecat.transports.base_output import BaseOutputTransport
 
-from exotel_bot.call import ExotelCall
-from exotel_bot.call_audio import CallerLevels, StereoRecording
-from exotel_bot.config import Settings
-from exotel_bot.record_sinks import LocalDirectorySink, RecordSink
-from exotel_bot.turns import VAD_STOP_SECS
+from exotel_bot.call.turns import VAD_STOP_SECS
+from exotel_bot.records.audio import CallerLevels, StereoRecording
+from exotel_bot.records.sinks import LocalDirectorySink, RecordSink
+from exotel_bot.settings import Settings
+from exotel_bot.wire.handshake import ExotelCall
 
 RECORD_VERSION = 1
 # How long the end of a call may wait for its record to be written before giving up on it.

@@ -1,0 +1,1 @@
+"""Vendor services (STT, LLM, TTS) as this template builds and shares them."""
