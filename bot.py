@@ -25,27 +25,20 @@ from pipecat.services.deepgram.stt import DeepgramSTTService
 from pipecat.services.openai.llm import OpenAILLMService
 from pipecat.workers.runner import WorkerRunner
 
-from exotel_bot import (
-    LANGUAGES,
-    CallControl,
-    CallerAudioSink,
-    CallRecorder,
-    ExotelCall,
-    PooledOpenAILLMService,
-    Settings,
-    VendorFallback,
-    WaitForHello,
-    accept_exotel_call,
-    call_logging,
-    exotel_transport,
-    hide_secrets,
-    load_settings,
-    match_dial,
-    phone_turn_strategies,
-    phone_vad,
-    setup_logging,
-    warm_up,
-)
+from exotel_bot.call.caller_audio import CallerAudioSink
+from exotel_bot.call.control import CallControl
+from exotel_bot.call.fallback import VendorFallback
+from exotel_bot.call.languages import LANGUAGES
+from exotel_bot.call.turns import phone_turn_strategies, phone_vad
+from exotel_bot.call.vad import warm_up
+from exotel_bot.logs import call_logging, hide_secrets, setup_logging
+from exotel_bot.outbound.dials import match_dial
+from exotel_bot.outbound.hello import WaitForHello
+from exotel_bot.records.recorder import CallRecorder
+from exotel_bot.services.openai_pool import PooledOpenAILLMService
+from exotel_bot.settings import Settings, load_settings
+from exotel_bot.wire.handshake import ExotelCall, accept_exotel_call
+from exotel_bot.wire.transport import exotel_transport
 
 setup_logging()
 warm_up()  # load the shared voice model now, so the first call is as quick as the tenth
