@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import shlex
 import asyncio
 import contextlib
+import shlex
 
 from .app import StandIns
 

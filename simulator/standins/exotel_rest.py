@@ -11,11 +11,11 @@ Exotel's StatusCallback for a call it "placed". Tests script failures with `scri
 from __future__ import annotations
 
 import argparse
-import shlex
 import asyncio
 import base64
 import contextlib
 import re
+import shlex
 import threading
 import uuid
 from dataclasses import dataclass, field
