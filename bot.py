@@ -10,7 +10,6 @@ tools. The plumbing (Exotel's handshake, audio format, settings, logs) lives in 
 import json
 
 from loguru import logger
-from pipecat.adapters.llm.schemas.tools_schema import ToolsSchema
 from pipecat.frames.frames import TTSSpeakFrame
 from pipecat.pipeline.pipeline import Pipeline
 from pipecat.pipeline.worker import PipelineParams, PipelineWorker
@@ -22,6 +21,7 @@ from pipecat.processors.aggregators.llm_response_universal import (
 from pipecat.runner.types import RunnerArguments
 from pipecat.services.cartesia.tts import CartesiaTTSService
 from pipecat.services.deepgram.stt import DeepgramSTTService
+from pipecat.services.llm_service import FunctionCallParams
 from pipecat.services.openai.llm import OpenAILLMService
 from pipecat.workers.runner import WorkerRunner
 
@@ -44,6 +44,25 @@ setup_logging()
 warm_up()  # load the shared voice model now, so the first call is as quick as the tenth
 
 
+# Your business tools: plain async functions. pipecat builds the LLM's schema from the signature
+# and docstring (args, types, descriptions), and runs the function when the LLM calls it.
+ORDERS = {  # an example in-file table; a real bot asks its order system instead
+    "1234": {"status": "out for delivery", "arriving": "today before 6 pm"},
+    "5678": {"status": "packed", "arriving": "tomorrow"},
+}
+
+
+async def lookup_order(params: FunctionCallParams, order_id: str):
+    """Look up the delivery status of one of the caller's orders.
+
+    Args:
+        order_id: The order number the caller gives, digits only.
+    """
+    # A real bot calls its API here, e.g. `order = await orders_api.get(order_id)`.
+    order = ORDERS.get("".join(ch for ch in order_id if ch.isdigit()))
+    await params.result_callback(order or {"status": "no order with that number"})
+
+
 def system_prompt(call: ExotelCall, language: str) -> str:
     """What the LLM knows about its job and this call. Custom parameters come from the flow URL;
     on an outbound call, `call.dial_context` is the context given to /dialout."""
@@ -63,6 +82,7 @@ def system_prompt(call: ExotelCall, language: str) -> str:
         f"Always answer in {LANGUAGES[language].name}. "
         f"{about}"
         "Keypad presses reach you as '(The caller typed on the keypad: ...)'. "
+        "To say where an order is, use lookup_order with its number. "
         "When the caller is done, say a short goodbye with the end_call tool. "
         "If they ask for a person or you cannot help, use transfer_to_agent."
     )
@@ -108,7 +128,6 @@ async def run_bot(call: ExotelCall, runner_args: RunnerArguments, settings: Sett
             system_instruction=system_prompt(call, settings.language),
         ),
     )
-    control.register_tools(llm)
     tts = CartesiaTTSService(
         api_key=settings.cartesia_api_key,
         url=settings.cartesia_ws_url,
@@ -117,7 +136,8 @@ async def run_bot(call: ExotelCall, runner_args: RunnerArguments, settings: Sett
         ),
     )
 
-    context = LLMContext(tools=ToolsSchema(standard_tools=control.tools))
+    # The tools the LLM may call: yours first, then hanging up and handing over to a person.
+    context = LLMContext(tools=[lookup_order, control.end_call_tool, control.transfer_tool])
     user_aggregator, assistant_aggregator = LLMContextAggregatorPair(
         context,
         user_params=LLMUserAggregatorParams(
