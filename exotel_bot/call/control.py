@@ -285,7 +285,7 @@ class CallControl:
         event = message.get("event")
         if event == "stop":
             stop = message.get("stop") if isinstance(message.get("stop"), dict) else {}
-            reason = str(stop.get("reason") or "stopped")
+            reason = str(stop.get("reason") or "stopped")[:80]  # any type: a stop always ends
             if not self._ending:
                 self._ending = True
                 self.end_reason = f"caller hung up ({reason})"
@@ -295,7 +295,7 @@ class CallControl:
             )
         elif event == "mark":
             mark = message.get("mark") if isinstance(message.get("mark"), dict) else {}
-            self._mark_heard(str(mark.get("name", "")))
+            self._mark_heard(str(mark.get("name", ""))[:80])
 
     async def keypad(self, digit: str) -> None:
         """Collect digits into one input; the transfer digit alone asks for a person."""

@@ -1,9 +1,16 @@
-"""Exotel's wire format: pipecat's serializer, plus `stop`, `mark` echoes and bad-input handling.
+"""Exotel's wire format, both ways, in the dialect the call opened with.
 
-Pipecat's `ExotelFrameSerializer` ignores `stop` and `mark`; a phone bot needs both (the caller
-hung up; the caller has now heard this audio). They go into the pipeline as
-`InputTransportMessageFrame`s, which `exotel_bot.call.control.CallControl` acts on. Broken messages
-are logged (once per kind, so a flood cannot flood the log) and dropped; they never end a call.
+In: `media` -> `InputAudioRawFrame` (L16 or mu-law decoded to 16-bit PCM, resampled to the
+pipeline's rate); `dtmf` -> `InputDTMFFrame`; `stop` and `mark` -> `InputTransportMessageFrame`
+(exotel_bot.call.control acts on them); `connected`, `start`, `clear` and unknown events are
+dropped. Out: bot audio -> `media` in the stream's own encoding and rate, with
+`sequence_number`, `media.chunk` and `media.timestamp` as Exotel's sample bots send them;
+`InterruptionFrame` -> `clear`; `OutputTransportMessageFrame` (our `mark`s) -> JSON, with the
+stream id and sequence number written in the call's key style.
+
+No malformed field ever ends a call: every field may be missing, null, a number, a string, a
+list or an object. What cannot be used is logged once per kind and dropped; a `stop` always
+ends the call whatever its fields hold.
 
 Two limits keep one hostile caller from costing the other calls: messages over
 `max_message_bytes` are dropped unread (server.py's uvicorn refuses them even earlier), and
@@ -19,13 +26,30 @@ import json
 import time
 
 from loguru import logger
-from pipecat.frames.frames import Frame, InputAudioRawFrame, InputTransportMessageFrame
-from pipecat.serializers.exotel import ExotelFrameSerializer
+from pipecat.audio.dtmf.types import KeypadEntry
+from pipecat.audio.utils import create_stream_resampler, pcm_to_ulaw, ulaw_to_pcm
+from pipecat.frames.frames import (
+    AudioRawFrame,
+    Frame,
+    InputAudioRawFrame,
+    InputDTMFFrame,
+    InputTransportMessageFrame,
+    InterruptionFrame,
+    OutputTransportMessageFrame,
+    OutputTransportMessageUrgentFrame,
+)
+from pipecat.processors.frame_processor import FrameProcessorSetup
+from pipecat.serializers.base_serializer import FrameSerializer
+
+from exotel_bot.wire.fields import as_text, event_name, read
+from exotel_bot.wire.handshake import CAMEL, ExotelCall
+from exotel_bot.wire.media_format import MULAW
 
 # Exotel events that carry no audio but matter to the call.
 CONTROL_EVENTS = ("stop", "mark")
-# Exotel events that need nothing from us.
-QUIET_EVENTS = ("connected", "start")
+# Exotel events that need nothing from us (`clear` is ours to send, not to receive).
+QUIET_EVENTS = ("connected", "start", "clear")
+KEYPAD = {entry.value: entry for entry in KeypadEntry}
 
 DEFAULT_MAX_MESSAGE_BYTES = 256 * 1024
 # Caller audio may run this many seconds ahead of the wall clock (network hiccups deliver
@@ -55,32 +79,90 @@ class RealTimeBudget:
         return True
 
 
-class ExotelSerializer(ExotelFrameSerializer):
-    """Exotel media in and out, with `stop`/`mark` passed on and malformed input dropped safely."""
+def keypad_entry(value: object) -> KeypadEntry | None:
+    """A DTMF digit from `"5"`, `5`, `"*"`, `"#"`; None for anything else ("A", null, lists)."""
+    text = as_text(value)
+    return KEYPAD.get(text.strip()) if text is not None else None
 
-    def __init__(
-        self,
-        stream_sid: str,
-        call_sid: str,
-        *,
-        sample_rate: int = 8000,
-        max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
-    ):
-        super().__init__(
-            stream_sid,
-            call_sid,
-            params=ExotelFrameSerializer.InputParams(exotel_sample_rate=sample_rate),
-        )
+
+class ExotelSerializer(FrameSerializer):
+    """Exotel media in and out for one call, answering in the call's own dialect."""
+
+    def __init__(self, call: ExotelCall, *, max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES):
+        super().__init__(FrameSerializer.InputParams())
+        self._call = call
+        self._format = call.media_format
+        self._stream_rate = call.sample_rate
+        self._sample_rate = 0  # the pipeline's input rate, known at setup
+        self._input_resampler = create_stream_resampler()
+        self._output_resampler = create_stream_resampler()
+        camel = call.key_style == CAMEL
+        self._sid_key = "streamSid" if camel else "stream_sid"
+        self._sequence_key = "sequenceNumber" if camel else "sequence_number"
         self._max_message_bytes = max_message_bytes
         self._audio_budget = RealTimeBudget()
         self._warned: set[str] = set()
         self.dropped = 0
+        self._sequence = 0  # outbound messages sent
+        self._chunk = 0  # outbound media payloads sent
+        self._sent_samples = 0  # outbound audio sent, in samples at the stream's rate
+
+    async def setup(self, setup: FrameProcessorSetup):
+        self._sample_rate = setup.audio_in_sample_rate
 
     def _drop(self, kind: str, detail: str = "") -> None:
         self.dropped += 1
         if kind not in self._warned:
             self._warned.add(kind)
             logger.warning(f"Dropping {kind} from Exotel{': ' + detail if detail else ''}")
+
+    # --- Out ---------------------------------------------------------------------------------
+
+    def _stamp(self, message: dict) -> str:
+        """The message with the stream id and the next sequence number, in the call's style."""
+        self._sequence += 1
+        for key in ("stream_sid", "streamSid", "sequence_number", "sequenceNumber"):
+            message.pop(key, None)
+        stamped = {
+            "event": message.pop("event", None),
+            self._sid_key: self._call.stream_sid,
+            self._sequence_key: str(self._sequence),
+            **message,
+        }
+        return json.dumps(stamped)
+
+    async def serialize(self, frame: Frame) -> str | bytes | None:
+        if isinstance(frame, InterruptionFrame):
+            return self._stamp({"event": "clear"})
+        if isinstance(frame, AudioRawFrame):
+            return await self._media(frame)
+        if isinstance(frame, OutputTransportMessageFrame | OutputTransportMessageUrgentFrame):
+            if self.should_ignore_frame(frame) or not isinstance(frame.message, dict):
+                return None
+            return self._stamp(dict(frame.message))
+        return None
+
+    async def _media(self, frame: AudioRawFrame) -> str | None:
+        rate = self._stream_rate
+        if self._format.encoding == MULAW:
+            data = await pcm_to_ulaw(frame.audio, frame.sample_rate, rate, self._output_resampler)
+            samples = len(data)
+        else:
+            data = await self._output_resampler.resample(frame.audio, frame.sample_rate, rate)
+            samples = len(data) // 2
+        if not data:
+            return None
+        self._chunk += 1
+        timestamp = self._sent_samples * 1000 // rate  # ms of audio sent before this chunk
+        self._sent_samples += samples
+        media = {
+            "chunk": str(self._chunk),
+            "timestamp": str(timestamp),
+            "payload": base64.b64encode(data).decode("ascii"),
+        }
+        return self._stamp({"event": "media", "media": media})
+
+    # --- In ----------------------------------------------------------------------------------
 
     async def deserialize(self, data: str | bytes) -> Frame | None:
         if isinstance(data, bytes):
@@ -98,39 +180,60 @@ class ExotelSerializer(ExotelFrameSerializer):
             self._drop("a JSON message that is not an object")
             return None
 
-        event = message.get("event")
+        event = event_name(message)
         if event == "media":
-            return await self._media(message)
-        if event in CONTROL_EVENTS:
-            return InputTransportMessageFrame(message=message)
+            return await self._caller_audio(message)
         if event == "dtmf":
-            return await super().deserialize(data)
+            return self._dtmf(message)
+        if event in CONTROL_EVENTS:
+            message["event"] = event  # `Event` or `"STOP"`: control.py reads `event`
+            return InputTransportMessageFrame(message=message)
         if event not in QUIET_EVENTS:
             self._drop(f"an unknown event {str(event)[:40]!r}")
         return None
 
-    async def _media(self, message: dict) -> Frame | None:
-        media = message.get("media")
-        payload = media.get("payload") if isinstance(media, dict) else None
+    def _dtmf(self, message: dict) -> Frame | None:
+        dtmf = read(message, "dtmf")
+        digit = read(dtmf, "digit") if isinstance(dtmf, dict) else dtmf
+        if isinstance(digit, list) and len(digit) == 1:
+            digit = digit[0]  # ["5"]
+        entry = keypad_entry(digit)
+        if entry is None:
+            self._drop("a dtmf event without a keypad digit (0-9, *, #)", repr(dtmf)[:40])
+            return None
+        return InputDTMFFrame(button=entry)
+
+    async def _caller_audio(self, message: dict) -> Frame | None:
+        media = read(message, "media")
+        payload = read(media, "payload")
         if not payload or not isinstance(payload, str):
             self._drop("a media message without a payload")
             return None
         try:
-            pcm = base64.b64decode(payload, validate=True)
+            audio = base64.b64decode(payload, validate=True)
         except (binascii.Error, ValueError):
             self._drop("a media payload that is not base64")
             return None
-        if len(pcm) % 2:
-            self._drop("a media payload with an odd number of bytes (not 16-bit PCM)")
-            pcm = pcm[:-1]
-        if not pcm:
-            return None
-        if not self._audio_budget.take(len(pcm) / (2 * self._exotel_sample_rate)):
-            self._drop("caller audio arriving faster than real time")
-            return None
-        audio = await self._input_resampler.resample(
-            pcm, self._exotel_sample_rate, self._sample_rate
-        )
         if not audio:
             return None
-        return InputAudioRawFrame(audio=audio, num_channels=1, sample_rate=self._sample_rate)
+        if self._format.encoding == MULAW:
+            seconds = len(audio) / self._stream_rate
+        else:
+            if len(audio) % 2:
+                self._drop("a media payload with an odd number of bytes (not 16-bit PCM)")
+                audio = audio[:-1]
+            seconds = len(audio) / (2 * self._stream_rate)
+        if not audio:
+            return None
+        if not self._audio_budget.take(seconds):
+            self._drop("caller audio arriving faster than real time")
+            return None
+        if self._format.encoding == MULAW:
+            pcm = await ulaw_to_pcm(
+                audio, self._stream_rate, self._sample_rate, self._input_resampler
+            )
+        else:
+            pcm = await self._input_resampler.resample(audio, self._stream_rate, self._sample_rate)
+        if not pcm:
+            return None
+        return InputAudioRawFrame(audio=pcm, num_channels=1, sample_rate=self._sample_rate)
