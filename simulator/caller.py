@@ -35,9 +35,10 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
 
 from simulator.audio import load_wav, resolve_audio, voiced_span, write_wav
+from simulator.dialect import Dialect
 
 SUPPORTED_SAMPLE_RATES = (8000, 16000, 24000)
-CHUNK_MS_RANGE = (20, 500)
+CHUNK_MS_RANGE = (20, 2000)
 DTMF_DIGITS = "0123456789*#"
 DTMF_DURATION_MS = 100
 
@@ -219,6 +220,12 @@ class CallReport:
     bot_audio_bytes_heard: int = 0
     bot_audio_bytes_cleared: int = 0
     media_payload_sizes: dict[int, int] = field(default_factory=dict)
+    # The keys the bot used, counted over its messages (top level) and its `media` objects.
+    bot_keys: dict[str, int] = field(default_factory=dict)
+    media_keys: dict[str, int] = field(default_factory=dict)
+    # The `media.chunk` / `media.timestamp` values of the bot's payloads, in arrival order.
+    media_chunks: list[tuple[str, str]] = field(default_factory=list)
+    dialect: str = ""
     close_code: int | None = None
     close_reason: str = ""
     ended_by: str | None = None
@@ -424,16 +431,24 @@ class _Call:
     """The state of one simulated call. Two tasks: this one sends, `_receive` listens."""
 
     def __init__(
-        self, report: CallReport, *, account_sid: str, record: bool, hangup_after: float | None
+        self,
+        report: CallReport,
+        *,
+        account_sid: str,
+        record: bool,
+        hangup_after: float | None,
+        dialect: Dialect | None = None,
     ):
         self.report = report
+        self.dialect = dialect or Dialect()
         self.account_sid = account_sid
         self.hangup_at: float | None = hangup_after
         rate, chunk_ms = report.sample_rate, report.chunk_ms
         self.rate = rate
         self.chunk_s = chunk_ms / 1000
         self.chunk_samples = rate * chunk_ms // 1000
-        self.silence_payload = base64.b64encode(bytes(self.chunk_samples * 2)).decode()
+        silence = np.zeros(self.chunk_samples, dtype=np.int16)
+        self.silence_payload = base64.b64encode(self.dialect.encode(silence)).decode()
         self.playback = Playback(rate, keep_audio=record)
         self.caller_audio: list[tuple[int, np.ndarray]] | None = [] if record else None
         self.loop = asyncio.get_running_loop()
@@ -448,6 +463,8 @@ class _Call:
         self.events: Counter[str] = Counter()
         self.sent: Counter[str] = Counter()
         self.payload_sizes: Counter[int] = Counter()
+        self.bot_keys: Counter[str] = Counter()
+        self.media_keys: Counter[str] = Counter()
         self.protocol_error_count = 0
         self.speaking: Reply | None = None  # utterance whose voiced part is being sent
         self.caller_acted_at = 0.0  # last speech end or key press: what the bot answers
@@ -497,12 +514,13 @@ class _Call:
         self.sent[message["event"]] += 1
 
     async def send_handshake(self, start: dict) -> None:
-        """`connected` then `start`; the call's clock starts as `start` goes out."""
-        await self.ws.send(json.dumps({"event": "connected"}))
-        self.sent["connected"] += 1
+        """`connected` (unless the dialect skips it) then `start`; the clock starts at `start`."""
+        if self.dialect.connected:
+            await self.ws.send(json.dumps({"event": "connected"}))
+            self.sent["connected"] += 1
         self.t0 = self.loop.time()
         self.report.started_at = time.time()
-        start["sequence_number"] = self.next_sequence()  # "1": `connected` has none
+        self.next_sequence()  # "1": `connected` has none
         await self.ws.send(json.dumps(start))
         self.sent["start"] += 1
         self.note(0.0, "start", f"start sent ({self.rate} Hz)")
@@ -518,13 +536,13 @@ class _Call:
         if samples is None:
             payload = self.silence_payload
         else:
-            payload = base64.b64encode(samples.tobytes()).decode()
+            payload = base64.b64encode(self.dialect.encode(samples)).decode()
             if self.caller_audio is not None:
                 self.caller_audio.append((self.chunks_sent * self.chunk_samples, samples))
         self.chunks_sent += 1
         media = {
-            "chunk": str(self.chunks_sent),
-            "timestamp": str(round(self.chunks_sent * self.chunk_s * 1000)),
+            "chunk": self.dialect.value(self.chunks_sent),
+            "timestamp": self.dialect.value(round(self.chunks_sent * self.chunk_s * 1000)),
             "payload": payload,
         }
         await self.send(self.stream_event("media", media=media))
@@ -553,12 +571,8 @@ class _Call:
             self.note(mark.echoed, "mark_echo", f"mark {mark.name!r} echoed")
 
     def stream_event(self, event: str, **body: dict) -> dict:
-        return {
-            "event": event,
-            "sequence_number": self.next_sequence(),
-            "stream_sid": self.report.stream_sid,
-            **body,
-        }
+        self.sequence += 1
+        return self.dialect.stream_event(event, self.report.stream_sid, self.sequence, **body)
 
     # -- script steps ---------------------------------------------------------------------
 
@@ -615,12 +629,14 @@ class _Call:
         last = max(first, (math.ceil(round(end * self.rate, 6)) - 1) // self.chunk_samples)
         return first, last
 
-    def chunks(self, samples: np.ndarray) -> np.ndarray:
-        """The samples as rows of one chunk each, the last padded with silence."""
+    def chunks(self, samples: np.ndarray) -> list[np.ndarray]:
+        """The samples in chunks, the last padded with silence (unless the dialect sends it
+        ragged: then it is as long as what is left)."""
         pad = -len(samples) % self.chunk_samples
-        if pad:
+        if pad and self.dialect.pad_last:
             samples = np.concatenate([samples, np.zeros(pad, dtype=samples.dtype)])
-        return samples.reshape(-1, self.chunk_samples)
+        step = self.chunk_samples
+        return [samples[i : i + step] for i in range(0, len(samples), step)]
 
     def speech_starts(self, reply: Reply) -> None:
         t = self.now()
@@ -670,7 +686,7 @@ class _Call:
 
     async def press(self, digits: str, gap: float) -> None:
         for digit in digits:
-            dtmf = {"digit": digit, "duration": str(DTMF_DURATION_MS)}
+            dtmf = {"digit": digit, "duration": self.dialect.value(DTMF_DURATION_MS)}
             await self.send(self.stream_event("dtmf", dtmf=dtmf))
             self.caller_acted_at = self.now()
             self.note(self.caller_acted_at, "dtmf", f"caller presses {digit}")
@@ -681,7 +697,12 @@ class _Call:
 
     async def hangup(self, reason: str) -> None:
         """Exotel's hang-up: `stop`, then close the websocket normally."""
-        stop = {"call_sid": self.report.call_sid, "account_sid": self.account_sid, "reason": reason}
+        key = self.dialect.key
+        stop = {
+            key("call_sid"): self.report.call_sid,
+            key("account_sid"): self.account_sid,
+            "reason": reason,
+        }
         self.hanging_up = True  # from here on, a close is the caller's doing
         try:
             await self.send(self.stream_event("stop", stop=stop))
@@ -726,6 +747,7 @@ class _Call:
             return
         event = str(data.get("event"))
         self.events[event] += 1
+        self.bot_keys.update(data.keys())
         handler = {"media": self.on_media, "mark": self.on_mark, "clear": self.on_clear}.get(event)
         if handler is None:
             self.protocol_error(f"unknown event {event!r}")
@@ -733,8 +755,12 @@ class _Call:
             handler(data, self.now())
 
     def check_stream_sid(self, data: dict, event: str) -> bool:
-        """Exotel only acts on messages for its own stream (`stream_sid` or `streamSid`)."""
-        sid = data.get("stream_sid", data.get("streamSid"))
+        """Exotel only acts on messages for its own stream, named in the call's key style."""
+        key = self.dialect.key("stream_sid")
+        other = "streamSid" if key == "stream_sid" else "stream_sid"
+        if other in data:
+            self.protocol_error(f"{event} names the stream with {other!r}, not the call's {key!r}")
+        sid = data.get(key, data.get(other))
         if sid is None:
             self.protocol_error(f"{event} without stream_sid")
             return True
@@ -749,7 +775,8 @@ class _Call:
             return
         self.payload_sizes[len(payload)] += 1
         previous_end, was_playing = self.playback.end_time, self.playback.turn_start is not None
-        if self.playback.add(t, payload):
+        pcm = self.dialect.decode(payload)
+        if self.playback.add(t, pcm):
             if was_playing:
                 self.note(previous_end, "bot_audio_end", "bot audio finished playing")
             self.bot_turn_starts(t)
@@ -762,12 +789,14 @@ class _Call:
         if not isinstance(payload, str):
             self.protocol_error("media without a payload")
             return None
+        self.media_keys.update(media.keys())
+        self.report.media_chunks.append((str(media.get("chunk")), str(media.get("timestamp"))))
         try:
             audio = base64.b64decode(payload, validate=True)
         except (binascii.Error, ValueError):
             self.protocol_error("media payload is not valid base64")
             return None
-        if len(audio) % 2:
+        if len(audio) % self.dialect.bytes_per_sample:
             self.protocol_error(f"media payload of {len(audio)} bytes is not 16-bit PCM")
         return audio
 
@@ -899,6 +928,8 @@ class _Call:
         report.bot_audio_bytes_cleared = self.playback.cleared_bytes
         report.bot_audio_bytes_heard = self.playback.heard_bytes(report.duration)
         report.media_payload_sizes = dict(sorted(self.payload_sizes.items()))
+        report.bot_keys = dict(self.bot_keys)
+        report.media_keys = dict(self.media_keys)
         report.events = dict(self.events)
         report.sent = dict(self.sent)
         self.note_last_playback(report.duration)
@@ -999,26 +1030,19 @@ def _check_arguments(sample_rate: int, chunk_ms: int, steps: Sequence[Step]) -> 
             load_utterance(step.audio, sample_rate)  # a missing file fails before dialling
 
 
-def _start_message(report: CallReport, account_sid, from_number, to_number, params) -> dict:
-    start = {
-        "stream_sid": report.stream_sid,
-        "call_sid": report.call_sid,
-        "account_sid": account_sid,
-        "from": from_number,
-        "to": to_number,
-        "custom_parameters": {str(k): str(v) for k, v in (params or {}).items()},
-        "media_format": {
-            "encoding": "audio/x-raw",
-            "sample_rate": str(report.sample_rate),
-            "bit_rate": "16",
-        },
-    }
-    return {
-        "event": "start",
-        "sequence_number": "1",
-        "stream_sid": report.stream_sid,
-        "start": start,
-    }
+def _start_message(
+    report: CallReport, dialect: Dialect, account_sid, from_number, to_number, params
+) -> dict:
+    return dialect.start_message(
+        stream_sid=report.stream_sid,
+        call_sid=report.call_sid,
+        account_sid=account_sid,
+        from_number=from_number,
+        to_number=to_number,
+        custom_parameters={str(k): str(v) for k, v in (params or {}).items()},
+        sample_rate=report.sample_rate,
+        sequence=1,
+    )
 
 
 async def run_call(
@@ -1037,13 +1061,19 @@ async def run_call(
     record_path: str | Path | None = None,
     connect_timeout: float = 10,
     hangup_after: float | None = None,
+    dialect: Dialect | None = None,
 ) -> CallReport:
     """Play one Exotel call against `url` and report what the caller experienced.
 
     Raises only for bad arguments (unsupported rate, missing WAV, bad URL); a server that
     refuses, closes early or sends garbage gives a report with `error` / `ended_by` set.
     `hangup_after` hangs up that many seconds after `start`, whatever the script is doing.
+    `dialect` shapes the messages (key style, ids, numbers, encoding, `connected`; see
+    simulator/dialect.py); the default is Exotel's documented Voicebot shape.
     """
+    dialect = dialect or Dialect()
+    if dialect.mulaw and sample_rate != 8000:
+        raise ValueError(f"mu-law streams are 8000 Hz, not {sample_rate}")
     steps = default_script() if steps is None else list(steps)
     _check_arguments(sample_rate, chunk_ms, steps)
     if hangup_after is not None and hangup_after <= 0:
@@ -1057,10 +1087,13 @@ async def run_call(
         chunk_ms=chunk_ms,
         call_sid=call_sid or uuid.uuid4().hex,
         stream_sid=stream_sid or f"MZ{uuid.uuid4().hex}",
+        dialect=repr(dialect),
     )
-    start = _start_message(report, account_sid, from_number, to_number, custom_parameters)
+    start = _start_message(report, dialect, account_sid, from_number, to_number, custom_parameters)
     record = record_path is not None
-    call = _Call(report, account_sid=account_sid, record=record, hangup_after=hangup_after)
+    call = _Call(
+        report, account_sid=account_sid, record=record, hangup_after=hangup_after, dialect=dialect
+    )
     await call.run(dial_url, _connect_kwargs(dial_url, all_headers, connect_timeout), start, steps)
     if record_path is not None and call.ws is not None:
         _save_recording(call, Path(record_path))
