@@ -42,6 +42,7 @@ from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
 from pipecat.services.llm_service import FunctionCallParams
 
 from exotel_bot.call.languages import Language
+from exotel_bot.records.recorder import TURN_CAUSE
 from exotel_bot.settings import Settings
 from exotel_bot.wire.handshake import ExotelCall
 
@@ -198,9 +199,16 @@ class CallControl:
     # --- Ending the call --------------------------------------------------------------------
 
     async def hang_up(
-        self, reason: str, goodbye: str | None = None, *, outcome: str = "bot_hung_up"
+        self,
+        reason: str,
+        goodbye: str | None = None,
+        *,
+        outcome: str = "bot_hung_up",
+        cause: str = "goodbye",
     ) -> None:
-        """Say `goodbye`, wait until the caller has heard it, then close the stream."""
+        """Say `goodbye`, wait until the caller has heard it, then close the stream.
+
+        `cause` names the goodbye's bot turn in the call record ("time_limit", ...)."""
         if self._ending:
             return
         self._ending = True
@@ -212,6 +220,7 @@ class CallControl:
         if goodbye:
             speech = TTSSpeakFrame(goodbye)
             speech.interruptible = False
+            speech.metadata[TURN_CAUSE] = cause
             await self._input.push_frame(speech)
         # Audio contexts keep frames in order, so this mark leaves after the goodbye's audio.
         await self._input.push_frame(self._mark_frame("goodbye"))
@@ -228,7 +237,7 @@ class CallControl:
             return
         self._decisions.set(self.call.call_sid, "transfer")
         logger.info(f"Transferring to an agent ({reason})")
-        await self.hang_up(reason, self._language.transfer, outcome="transferred")
+        await self.hang_up(reason, self._language.transfer, outcome="transferred", cause="transfer")
 
     # Not cancelled by a barge-in: once the LLM decided to hang up or transfer, that stands.
     @tool_options(cancel_on_interruption=False)
@@ -257,10 +266,14 @@ class CallControl:
             return
         self._check_ins += 1
         if self._check_ins > self._settings.silence_check_ins:
-            await self.hang_up("caller silent", self._language.silence_goodbye)
+            await self.hang_up(
+                "caller silent", self._language.silence_goodbye, cause="silence_goodbye"
+            )
         else:
             logger.info(f"Caller silent: check-in {self._check_ins}")
-            await self._input.push_frame(TTSSpeakFrame(self._language.check_in))
+            check_in = TTSSpeakFrame(self._language.check_in)
+            check_in.metadata[TURN_CAUSE] = "silence_check_in"
+            await self._input.push_frame(check_in)
 
     def caller_spoke(self) -> None:
         self._check_ins = 0
@@ -279,7 +292,7 @@ class CallControl:
 
     async def _time_limit(self) -> None:
         await asyncio.sleep(self._settings.max_call_secs)
-        await self.hang_up("time limit reached", self._language.time_up)
+        await self.hang_up("time limit reached", self._language.time_up, cause="time_limit")
 
     async def exotel_event(self, message: dict) -> None:
         event = message.get("event")
@@ -327,7 +340,9 @@ class CallControl:
         logger.info(f"Keypad input: {len(digits)} digit(s)")
         self.caller_spoke()
         message = {"role": "user", "content": f"(The caller typed on the keypad: {digits})"}
-        await self._input.push_frame(LLMMessagesAppendFrame(messages=[message], run_llm=True))
+        keypad = LLMMessagesAppendFrame(messages=[message], run_llm=True)
+        keypad.metadata[TURN_CAUSE] = "keypad"
+        await self._input.push_frame(keypad)
 
     # --- Exotel marks -------------------------------------------------------------------------
 

@@ -43,6 +43,7 @@ from pipecat.frames.frames import (
 from pipecat.observers.base_observer import BaseObserver, FramePushed
 from pipecat.processors.frame_processor import FrameProcessor
 
+from exotel_bot.records.recorder import TURN_CAUSE
 from exotel_bot.settings import Settings
 from exotel_bot.wire.handshake import ExotelCall
 
@@ -246,7 +247,9 @@ class VendorFallback(BaseObserver):
 
     async def _say(self, text: str) -> None:
         self._apologised_this_turn = True
-        await self._worker.queue_frames([TTSSpeakFrame(text)])
+        speech = TTSSpeakFrame(text)
+        speech.metadata[TURN_CAUSE] = "apology"
+        await self._worker.queue_frames([speech])
 
     async def _play_recorded_apology(self) -> None:
         """Pushed out of the TTS as if it had spoken it, so the transport treats it alike:
@@ -257,7 +260,9 @@ class VendorFallback(BaseObserver):
         pcm = recorded_apology(self._language, self._sample_rate)
         step = self._sample_rate * 2 * RECORDED_CHUNK_MS // 1000
         context_id = f"{RECORDED_CONTEXT_PREFIX}{uuid.uuid4().hex}"
-        await self._tts.push_frame(TTSStartedFrame(context_id=context_id))
+        started = TTSStartedFrame(context_id=context_id)
+        started.metadata[TURN_CAUSE] = "recorded_apology"
+        await self._tts.push_frame(started)
         for start in range(0, len(pcm), step):
             await self._tts.push_frame(
                 TTSAudioRawFrame(

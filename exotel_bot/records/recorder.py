@@ -7,6 +7,9 @@ audio path: pipecat hands observers their frames on a queue of their own) and bu
 - per reply, the latency from the moment the caller stopped speaking to the bot's first audio,
   split along the wait's critical path (VAD, final transcript, turn decision, LLM first token,
   TTS first byte, the rest), with pipecat's time-to-first-byte metrics of each service;
+- every other kind of bot turn too (the greeting, keypad replies, silence check-ins, the time
+  limit's goodbye, answers after a tool result, apologies), each with its `cause` and its
+  latency from the event that caused it (frames carry the cause in `metadata[TURN_CAUSE]`);
 - token and character usage, tool calls, keypad presses, errors, and how the call ended;
 - optionally a stereo recording, caller left and bot right, on one timeline.
 
@@ -37,6 +40,7 @@ from pipecat.frames.frames import (
     EndWorkerFrame,
     ErrorFrame,
     FunctionCallInProgressFrame,
+    FunctionCallResultFrame,
     InputAudioRawFrame,
     InputDTMFFrame,
     InputTransportMessageFrame,
@@ -44,9 +48,12 @@ from pipecat.frames.frames import (
     LLMContextAssistantTurnFrame,
     LLMContextFrame,
     LLMContextUserTurnFrame,
+    LLMMessagesAppendFrame,
     MetricsFrame,
     OutputAudioRawFrame,
     TranscriptionFrame,
+    TTSSpeakFrame,
+    TTSStartedFrame,
     TTSTextFrame,
     UserStartedSpeakingFrame,
     UserStoppedSpeakingFrame,
@@ -75,6 +82,11 @@ from exotel_bot.settings import Settings
 from exotel_bot.wire.handshake import ExotelCall
 
 RECORD_VERSION = 1
+# A frame that starts a bot turn says why in `frame.metadata[TURN_CAUSE]` (e.g. "keypad",
+# "silence_check_in", "time_limit"); see `CallRecorder._turn_cause`.
+TURN_CAUSE = "turn_cause"
+REPLY = "reply"  # the cause of a bot turn that answers the caller's speech
+GREETING = "greeting"
 # How long the end of a call may wait for its record to be written before giving up on it.
 WRITE_TIMEOUT_SECS = 30.0
 
@@ -103,6 +115,7 @@ class Turn:
     barge_in: bool = False  # caller: started while the bot was talking
     endpointed_at: float | None = None  # caller: when the bot decided the turn was over
     reply_to: int | None = None  # bot: the caller turn this answers
+    cause: str | None = None  # bot: why it spoke (REPLY, GREETING, "keypad", ...)
     latency: dict[str, float | None] | None = None  # bot: where the wait before it went
     vad_stopped_at: float | None = None  # caller: when the VAD decided the speech had ended
     transcribed_at: float | None = None  # caller: when the last final transcript arrived
@@ -123,6 +136,7 @@ class Turn:
         else:
             data["interrupted"] = self.interrupted
             data["reply_to"] = self.reply_to
+            data["cause"] = self.cause
             data["latency"] = self.latency
         return data
 
@@ -168,6 +182,7 @@ class CallRecorder(BaseObserver):
         self._caller: Turn | None = None  # the caller turn in progress
         self._bot: Turn | None = None  # the bot turn in progress
         self._reply: Turn | None = None  # a finished caller turn the bot has not answered yet
+        self._cause: tuple[str, float] | None = None  # (why, when) the next bot turn comes
         self._llm_firsts: deque[_FirstByte] = deque(maxlen=20)
         self._tts_firsts: deque[_FirstByte] = deque(maxlen=20)
         self._vad_start: float | None = None
@@ -288,6 +303,13 @@ class CallRecorder(BaseObserver):
             self._exotel_message(frame.message)
         elif isinstance(frame, InputDTMFFrame):
             self._event(now, "dtmf", frame.button.value)
+        elif isinstance(frame, TTSSpeakFrame | LLMMessagesAppendFrame | TTSStartedFrame):
+            self._turn_cause(frame, now)
+        elif isinstance(frame, FunctionCallResultFrame):
+            if frame.run_llm is not False and (
+                frame.properties is None or frame.properties.run_llm is not False
+            ):
+                self._cause = ("tool_result", now)
         elif isinstance(frame, FunctionCallInProgressFrame):
             arguments = json.dumps(frame.arguments, ensure_ascii=False)[:300]
             self._event(now, "tool_call", f"{frame.function_name} {arguments}")
@@ -297,6 +319,18 @@ class CallRecorder(BaseObserver):
             self._infer_end(_PIPELINE_END, BOT_HUNG_UP, str(frame.reason or ""))
         elif isinstance(frame, CancelFrame) and frame.reason:
             self._event(now, "cancelled", str(frame.reason))
+
+    def _turn_cause(self, frame, now: float) -> None:
+        """A frame that will make the bot speak: remember why, and when, for its latency."""
+        cause = frame.metadata.get(TURN_CAUSE)
+        if cause is None and isinstance(frame, TTSStartedFrame):
+            return  # the TTS starting a turn that was caused by something already noted
+        if cause is None and isinstance(frame, LLMMessagesAppendFrame):
+            return  # not ours: whoever appends messages says why, or it is not a turn
+        if cause is None:
+            spoke = any(t.speaker == "bot" for t in self.turns) or self._bot is not None
+            cause = GREETING if not spoke and not self.turns else "spoken"
+        self._cause = (str(cause), 0.0 if cause == GREETING else now)
 
     def _last(self, speaker: str) -> Turn | None:
         return next((t for t in reversed(self.turns) if t.speaker == speaker), None)
@@ -338,8 +372,13 @@ class CallRecorder(BaseObserver):
         if self._greeting_latency is None and not any(t.speaker == "caller" for t in self.turns):
             self._greeting_latency = _r(now)
         asked, self._reply = self._reply, None
-        if asked is not None:
+        cause, self._cause = self._cause, None
+        if cause is not None and (asked is None or cause[1] >= (asked.endpointed_at or 0.0)):
+            turn.cause = cause[0]
+            turn.latency = {"total": _r(max(0.0, now - cause[1]))}
+        elif asked is not None:
             turn.reply_to = asked.index
+            turn.cause = REPLY
             llm = _last_before(self._llm_firsts, asked.start, now)
             tts = _last_before(self._tts_firsts, asked.start, now)
             turn.latency = _latency(asked, now, llm, tts)
@@ -549,8 +588,12 @@ def _latency(
     for the time it kept the caller waiting: a speculative LLM run can hide in the turn
     decision), and the rest. The services' own time-to-first-byte figures come alongside.
     """
-    decided = min(asked.endpointed_at or asked.end, first_audio)
-    moments = [asked.end]
+    # A turn endpointed before its speech was seen to stop (keypad input cut it short) ends
+    # where it was endpointed.
+    end = asked.end if asked.end is not None else (asked.endpointed_at or first_audio)
+    end = min(end, first_audio)
+    decided = min(asked.endpointed_at or end, first_audio)
+    moments = [end]
     for moment, limit in (
         (asked.vad_stopped_at, decided),
         (asked.transcribed_at, decided),
@@ -565,7 +608,7 @@ def _latency(
     moments.append(first_audio)
     vad, stt, turn, llm_part, tts_part, other = np.diff(moments).tolist()
     return {
-        "total": _r(first_audio - asked.end),
+        "total": _r(first_audio - end),
         "vad": _r(vad),
         "stt": _r(stt),
         "turn": _r(turn),
