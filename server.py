@@ -30,6 +30,7 @@ from exotel_bot.logs import call_logging, setup_logging
 from exotel_bot.outbound.routes import outbound_router
 from exotel_bot.security import Refusal, admission
 from exotel_bot.settings import ConfigError, load_settings
+from exotel_bot.wire.callbacks import CallbackTooLarge, callback_fields
 from exotel_bot.wire.handshake import close_quietly
 
 try:  # What Pipecat Cloud's base image passes to bot(); pipecat's own class otherwise.
@@ -38,6 +39,8 @@ except ImportError:
     from pipecat.runner.types import WebSocketRunnerArguments as SessionArguments
 
 active_calls: set[str] = set()
+# What Exotel's Passthru says about the Voicebot stream that just ended (logged with the call).
+PASSTHRU_STREAM_FIELDS = ("Stream[Status]", "Stream[Duration]", "Stream[DisconnectedBy]")
 
 
 def decode_body(body: str | None) -> dict:
@@ -121,13 +124,20 @@ def create_app() -> FastAPI:
 
     @app.api_route("/exotel/passthru", methods=["GET", "POST"])
     async def passthru(request: Request):
-        """Exotel's Passthru applet after the Voicebot: 200 = connect an agent, 302 = hang up."""
-        call_sid = request.query_params.get("CallSid", "")
-        if not call_sid and request.method == "POST":
-            call_sid = str((await request.form()).get("CallSid", ""))
+        """Exotel's Passthru applet after the Voicebot: 200 = connect an agent, 302 = hang up.
+
+        GET with a query string (Exotel's way, with `Stream[...]` fields), or POST as a form,
+        multipart form or JSON: all read by exotel_bot/wire/callbacks.py; never a 500.
+        """
+        try:
+            fields = await callback_fields(request)
+        except CallbackTooLarge:
+            return PlainTextResponse("callback body too large", status_code=413)
+        call_sid = fields.get("CallSid", "").strip()[:128]
         decision = transfer_decisions.get(call_sid) if call_sid else None
         with call_logging(call_sid or "-"):
-            logger.info(f"Passthru asks what next: {decision or 'hang up'}")
+            stream = {k: fields[k][:80] for k in PASSTHRU_STREAM_FIELDS if k in fields}
+            logger.info(f"Passthru asks what next: {decision or 'hang up'} {stream or ''}")
         if decision == "transfer":
             return PlainTextResponse("transfer", status_code=200)
         return PlainTextResponse("hangup", status_code=302, headers={"Location": "/"})

@@ -176,7 +176,7 @@ def test_transcript_has_every_turn_in_order(recorded_call):
 
 def test_latency_per_reply_matches_what_the_caller_measured(recorded_call):
     record, report = recorded_call.record, recorded_call.report
-    answers = [t for t in record["turns"] if t.get("latency")]
+    answers = [t for t in record["turns"] if t.get("cause") == "reply"]
     assert len(answers) == len(report.replies) == 2
     for answer, measured in zip(answers, report.replies, strict=True):
         latency = answer["latency"]
@@ -239,7 +239,7 @@ def test_report_shows_the_call(recorded_call, tmp_path):
         assert turn["text"].replace("'", "&#x27;") in html
     # One latency row per reply, with its figures; the cut-off and the barge-in are marked.
     rows = re.findall(r"<tr class='reply'>(.*?)</tr>", html)
-    answers = [t for t in record["turns"] if t.get("latency")]
+    answers = [t for t in record["turns"] if t.get("cause") == "reply"]
     assert len(rows) == len(answers) == 2
     for row, answer in zip(rows, answers, strict=True):
         for part in ("total", *call_report.PARTS, *call_report.METRICS):
@@ -256,7 +256,9 @@ def test_summary_across_calls(recorded_call, tmp_path, capsys):
     output = tmp_path / "summary.html"
     assert call_report.main(["--summary", str(folder), "-o", str(output)]) == 0
     records = [json.loads(p.read_text()) for p in folder.rglob("record.json")]
-    totals = [t["latency"]["total"] for r in records for t in r["turns"] if t.get("latency")]
+    totals = [
+        t["latency"]["total"] for r in records for t in r["turns"] if t.get("cause") == "reply"
+    ]
     html = output.read_text()
     total_row = re.search(r"<tr><td>total</td>(.*?)</tr>", html).group(1)
     assert f"<td class='num'>{len(totals)}</td>" in total_row

@@ -106,7 +106,11 @@ def load_audio(record: dict, record_path: Path) -> Audio | None:
 
 def replies(record: dict) -> list[dict]:
     """The bot turns that answered a caller turn, with their latency."""
-    return [t for t in record["turns"] if isinstance(t.get("latency"), dict)]
+    return [
+        t
+        for t in record["turns"]
+        if isinstance(t.get("latency"), dict) and t.get("reply_to") is not None
+    ]
 
 
 # --- Formatting helpers -----------------------------------------------------------------------

@@ -16,7 +16,7 @@ import math
 import os
 import re
 from typing import Annotated, Any
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -40,6 +40,7 @@ from exotel_bot.outbound.exotel_api import (
     read_exotel_api_settings,
 )
 from exotel_bot.settings import ConfigError
+from exotel_bot.wire.callbacks import CallbackTooLarge, callback_fields
 
 BearerCredentials = Annotated[
     HTTPAuthorizationCredentials | None, Depends(HTTPBearer(auto_error=False))
@@ -151,23 +152,13 @@ def _http_error(error: ExotelError) -> HTTPException:
 
 
 async def _callback_fields(request: Request) -> dict[str, Any]:
-    """A StatusCallback's fields: a JSON body, or a form (Exotel's documented encoding)."""
-    body = b""
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_CALLBACK_BYTES:
-            raise HTTPException(413, "StatusCallback body too large")
-    fields: dict[str, Any] = dict(request.query_params)
+    """A StatusCallback's fields: query string, form, multipart form or JSON (wire/callbacks.py)."""
+    try:
+        fields = await callback_fields(request, MAX_CALLBACK_BYTES)
+    except CallbackTooLarge:
+        raise HTTPException(413, "StatusCallback body too large") from None
     fields.pop("dial", None)
-    if "json" in request.headers.get("content-type", ""):
-        try:
-            parsed = json.loads(body or b"{}")
-        except ValueError:
-            raise HTTPException(400, "StatusCallback body is not valid JSON") from None
-        if not isinstance(parsed, dict):
-            raise HTTPException(400, "StatusCallback JSON must be an object")
-        return fields | parsed
-    return fields | dict(parse_qsl(body.decode(errors="replace"), keep_blank_values=True))
+    return fields
 
 
 async def exotel_status(request: Request) -> dict[str, Any]:
@@ -217,7 +208,7 @@ def outbound_router() -> APIRouter:
     Exotel settings that are missing: a half-configured dial-out should fail at start.
     """
     router = APIRouter(tags=["outbound calls"])
-    router.add_api_route("/exotel/status", exotel_status, methods=["POST"])
+    router.add_api_route("/exotel/status", exotel_status, methods=["GET", "POST"])
 
     token = os.environ.get("DIALOUT_TOKEN", "").strip()
     if not token:

@@ -475,7 +475,7 @@ class CallRecorder(BaseObserver):
         logger.info(f"call_turn {json.dumps(fields)}")
 
     def _log_end(self, record: dict[str, Any]) -> None:
-        replies = [t["latency"]["total"] for t in record["turns"] if t.get("latency")]
+        replies = [t["latency"]["total"] for t in record["turns"] if t.get("cause") == REPLY]
         fields = {
             "duration": record["duration_secs"],
             "end_reason": record["end"]["reason"],
