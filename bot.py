@@ -36,6 +36,7 @@ from exotel_bot.outbound.dials import match_dial
 from exotel_bot.outbound.hello import WaitForHello
 from exotel_bot.records.recorder import CallRecorder
 from exotel_bot.services.openai_pool import PooledOpenAILLMService
+from exotel_bot.services.stt_replay import ReplayingDeepgramSTTService
 from exotel_bot.settings import Settings, load_settings
 from exotel_bot.wire.handshake import ExotelCall, accept_exotel_call
 from exotel_bot.wire.transport import exotel_transport
@@ -115,7 +116,8 @@ async def run_bot(call: ExotelCall, runner_args: RunnerArguments, settings: Sett
     # Hang-up, transfer, keypad, silence and time limits (see exotel_bot/call/control.py).
     control = CallControl(call, settings, language, on_end=recorder.set_end_reason)
 
-    stt = DeepgramSTTService(
+    # Deepgram, reconnecting at once after a drop and replaying what the caller said meanwhile.
+    stt = ReplayingDeepgramSTTService(
         api_key=settings.deepgram_api_key,
         base_url=settings.deepgram_base_url,
         settings=DeepgramSTTService.Settings(model=settings.deepgram_model, language=language.code),

@@ -64,7 +64,12 @@ def best_match(haystack: np.ndarray, needle: np.ndarray) -> float:
         : len(h) - len(n) + 1
     ]
     energy = np.convolve(h**2, np.ones(len(n)), "valid")
-    scores = dots / (np.sqrt(energy) * np.linalg.norm(n) + 1e-9)
+    needle_energy = float(np.dot(n, n))
+    # Windows much quieter than the needle cannot hold it (and would divide by ~0).
+    loud = energy > 0.1 * needle_energy
+    if not loud.any():
+        return 0.0
+    scores = dots[loud] / (np.sqrt(energy[loud]) * np.sqrt(needle_energy))
     return float(scores.max())
 
 

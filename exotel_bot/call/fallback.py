@@ -6,7 +6,9 @@
 - The TTS fails (an error, or its websocket closes): it cannot say the apology itself, so a
   pre-rendered one plays (`exotel_bot/assets/`, made by `make_fallback_audio.py`). Pipecat
   reconnects the TTS websocket with backoff.
-- The STT drops: pipecat reconnects it with backoff and the call goes on.
+- The STT drops: it reconnects at once and replays what the caller said since the last final
+  transcript (exotel_bot/services/stt_replay.py). If it is not back within STT_GRACE_SECS of
+  the caller stopping, the bot says the apology (the caller repeats), never silence.
 - A vendor that cannot recover (pipecat marks it unusable: a rejected key, reconnects used up)
   or fails `max_failures` turns in a row: the bot apologises, says goodbye and hangs up.
 
@@ -34,11 +36,14 @@ from pipecat.frames.frames import (
     LLMFullResponseEndFrame,
     LLMFullResponseStartFrame,
     LLMTextFrame,
+    TranscriptionFrame,
     TTSAudioRawFrame,
     TTSSpeakFrame,
     TTSStartedFrame,
     TTSStoppedFrame,
     UserStartedSpeakingFrame,
+    VADUserStartedSpeakingFrame,
+    VADUserStoppedSpeakingFrame,
 )
 from pipecat.observers.base_observer import BaseObserver, FramePushed
 from pipecat.processors.frame_processor import FrameProcessor
@@ -52,6 +57,8 @@ RECORDED_CHUNK_MS = 100
 RECORDED_CONTEXT_PREFIX = "recorded-apology-"
 # A vendor that fails as the call starts: let the greeting finish before the goodbye.
 GREETING_GRACE_SECS = 8.0
+# The caller stopped speaking while the STT was down: apologise if it is not back by then.
+STT_GRACE_SECS = 2.0
 
 
 @dataclass(frozen=True)
@@ -133,6 +140,8 @@ class VendorFallback(BaseObserver):
         self._llm: FrameProcessor | None = None
         self._tts: FrameProcessor | None = None
         self._llm_timer: asyncio.TimerHandle | None = None
+        self._stt: FrameProcessor | None = None
+        self._stt_timer: asyncio.TimerHandle | None = None
         self._failures = {"stt": 0, "llm": 0, "tts": 0}  # failed turns in a row
         self._failed_this_turn: set[str] = set()
         self._apologised_this_turn = False
@@ -142,7 +151,7 @@ class VendorFallback(BaseObserver):
     def watch(self, worker, *, stt: FrameProcessor, llm: FrameProcessor, tts: FrameProcessor):
         """Follow `worker`'s frames and errors; `stt`, `llm`, `tts` are the vendor services."""
         self._worker = worker
-        self._llm, self._tts = llm, tts
+        self._stt, self._llm, self._tts = stt, llm, tts
         self._roles = {id(stt): "stt", id(llm): "llm", id(tts): "tts"}
         worker.add_observer(self)
         worker.add_event_handler("on_pipeline_error", self._on_pipeline_error)
@@ -152,6 +161,10 @@ class VendorFallback(BaseObserver):
 
     async def on_push_frame(self, data: FramePushed):
         frame, source = data.frame, data.source
+        if isinstance(frame, VADUserStoppedSpeakingFrame):
+            self._start_stt_timer()
+        elif isinstance(frame, VADUserStartedSpeakingFrame | TranscriptionFrame):
+            self._stop_stt_timer()
         if isinstance(frame, UserStartedSpeakingFrame):
             self._new_turn()
         elif isinstance(frame, BotStoppedSpeakingFrame):
@@ -179,6 +192,36 @@ class VendorFallback(BaseObserver):
         """One apology per turn, and one failure per vendor per turn however many errors."""
         self._failed_this_turn.clear()
         self._apologised_this_turn = False
+
+    def _stt_connected(self) -> bool:
+        return bool(getattr(self._stt, "connected", True))
+
+    def _start_stt_timer(self) -> None:
+        """The caller stopped speaking: if the STT is down, give it STT_GRACE_SECS."""
+        if self._stt_timer is None and not self._done and not self._stt_connected():
+            loop = asyncio.get_running_loop()
+            self._stt_timer = loop.call_later(STT_GRACE_SECS, self._stt_still_down)
+
+    def _stop_stt_timer(self) -> None:
+        if self._stt_timer is not None:
+            self._stt_timer.cancel()
+            self._stt_timer = None
+
+    def _stt_still_down(self) -> None:
+        self._stt_timer = None
+        if self._done or self._stt_connected():
+            return
+        self._incident(
+            "stt",
+            self._stt,
+            f"not back {STT_GRACE_SECS:g} s after the caller stopped",
+            "the apology",
+        )
+        forget = getattr(self._stt, "forget_unheard_audio", None)
+        if forget is not None:
+            forget()  # the caller is asked to say it again: do not answer it twice
+        self._new_turn()
+        self._stt.create_task(self._say(self._phrases.apology), name="stt-apology")
 
     def _start_llm_timer(self) -> None:
         self._stop_llm_timer()
@@ -216,7 +259,8 @@ class VendorFallback(BaseObserver):
         if not usable or too_many:
             await self._give_up(role, frame.processor, error)
         elif role == "stt":
-            self._incident(role, frame.processor, error, "none yet: pipecat reconnects the STT")
+            heard = "none yet: the STT reconnects and replays the caller's audio"
+            self._incident(role, frame.processor, error, heard)
         elif not first_this_turn or self._apologised_this_turn:
             logger.debug(f"{frame.processor} failed again this turn: {error}")
         elif role == "llm":
@@ -229,6 +273,7 @@ class VendorFallback(BaseObserver):
     async def _on_pipeline_finished(self, worker, frame) -> None:
         self._done = True  # the call is over
         self._stop_llm_timer()
+        self._stop_stt_timer()
 
     # --- What the caller hears ------------------------------------------------------------
 

@@ -10,7 +10,7 @@ import threading
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-STT_FAIL_MODES = (None, "drop_after_first_final", "reject")
+STT_FAIL_MODES = (None, "drop_after_first_final", "drop_mid_utterance", "reject")
 LLM_FAIL_MODES = (None, "500", "429", "hang")
 TTS_FAIL_MODES = (None, "error", "close")
 
@@ -31,6 +31,10 @@ class SttConfig:
     max_audio_seconds: float = 600.0
     fail_mode: str | None = None
     fail_count: int = 0
+    # drop_mid_utterance: close with 1011 (Deepgram's internal error) once an utterance has
+    # been loud this long; the connection that follows waits reconnect_delay s to be accepted.
+    drop_after_ms: int = 400
+    reconnect_delay: float = 0.0
 
 
 @dataclass

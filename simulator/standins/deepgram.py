@@ -38,6 +38,7 @@ class DeepgramConnection:
     token_auth: bool
     opened_at: float = field(default_factory=time.time)
     closed_at: float | None = None
+    close_code: int | None = None
     rejected: bool = False
     dropped: bool = False
     finalize_count: int = 0
@@ -146,7 +147,8 @@ class _Utterance:
 class _Session:
     """The state machine of one connection: audio in, Results out."""
 
-    def __init__(self, ws: web.WebSocketResponse, request: web.Request, record, config):
+    def __init__(self, ws: web.WebSocketResponse, request: web.Request, record, config, owner):
+        self.owner = owner
         self.ws = ws
         self.request = request
         self.record: DeepgramConnection = record
@@ -221,6 +223,8 @@ class _Session:
                 utt = self.utt = _Utterance(start=t0, last_loud=t, last_interim=t0)
             utt.loud_s += FRAME_S
             utt.last_loud = t
+            if await self._maybe_drop_mid_utterance(utt):
+                return
         elif utt is None:
             return
         quiet_s = t - utt.last_loud
@@ -236,6 +240,20 @@ class _Session:
         ):
             utt.last_interim = t
             await self._send_interim(utt, t)
+
+    async def _maybe_drop_mid_utterance(self, utt: _Utterance) -> bool:
+        """The `drop_mid_utterance` fault: close with 1011 while the caller is speaking."""
+        stt = self.config.stt
+        if stt.fail_mode != "drop_mid_utterance" or utt.loud_s * 1000 < stt.drop_after_ms:
+            return False
+        if self.config.should_fail("stt") != "drop_mid_utterance":
+            return False
+        self.record.dropped = True
+        self.record.close_code = 1011
+        self.owner.delay_next_accept = True
+        self.utt = None
+        await self.ws.close(code=1011, message=b"stand-in: internal error mid-utterance")
+        return True
 
     async def _send_interim(self, utt: _Utterance, now: float) -> None:
         utt.transcript = utt.transcript or self.config.take_transcript()
@@ -360,6 +378,7 @@ class DeepgramStandIn:
         self._lock = threading.Lock()
         self._connections: list[DeepgramConnection] = []
         self._sockets: set[web.WebSocketResponse] = set()
+        self.delay_next_accept = False  # after a drop_mid_utterance: stt.reconnect_delay
 
     @property
     def connections(self) -> list[DeepgramConnection]:
@@ -370,6 +389,7 @@ class DeepgramStandIn:
     def reset(self) -> None:
         with self._lock:
             self._connections.clear()
+        self.delay_next_accept = False
 
     def state(self) -> list[dict[str, Any]]:
         return [c.summary() for c in self.connections]
@@ -402,11 +422,14 @@ class DeepgramStandIn:
                 status=401,
             )
 
+        if self.delay_next_accept:
+            self.delay_next_accept = False
+            await asyncio.sleep(self.config.stt.reconnect_delay)
         ws = web.WebSocketResponse(compress=False, max_msg_size=0, timeout=2.0)
         await ws.prepare(request)
         self._sockets.add(ws)
         try:
-            await _Session(ws, request, record, self.config).run()
+            await _Session(ws, request, record, self.config, self).run()
         finally:
             self._sockets.discard(ws)
             record.closed_at = time.time()

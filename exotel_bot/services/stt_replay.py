@@ -1,0 +1,103 @@
+"""Deepgram STT that loses nothing the caller said when its websocket drops mid-call.
+
+Pipecat's `DeepgramSTTService` reconnects by itself after a drop, but only after a backoff of
+at least 4 s (`pipecat.utils.network.exponential_backoff_time`), and the audio sent to the
+dead socket is gone: the caller's words in the gap are never transcribed and the caller hears
+nothing. `ReplayingDeepgramSTTService` adds two things:
+
+- it keeps the caller audio sent since the last final transcript (at most `replay_secs`,
+  5 s by default); and
+- as soon as it notices the connection is gone (the next 20 ms of caller audio), it reconnects
+  at once through pipecat's own reconnect cycle (`STTService._reconnect`: audio arriving
+  meanwhile is buffered and replayed) and first sends the kept audio into the new connection,
+  so the utterance in the gap is still transcribed and answered. If the caller had already
+  stopped speaking, it then asks Deepgram to finalize.
+
+What the caller hears when the STT does not come back soon enough (an apology after 2 s of
+the caller's silence) is exotel_bot/call/fallback.py's job; it reads `connected` and calls
+`forget_unheard_audio()` once it has asked the caller to say it again.
+"""
+
+from __future__ import annotations
+
+from deepgram.listen.v1.types import ListenV1Finalize
+from loguru import logger
+from pipecat.frames.frames import (
+    Frame,
+    StartFrame,
+    TranscriptionFrame,
+    VADUserStartedSpeakingFrame,
+    VADUserStoppedSpeakingFrame,
+)
+from pipecat.processors.frame_processor import FrameDirection
+from pipecat.services.deepgram.stt import DeepgramSTTService
+
+DEFAULT_REPLAY_SECS = 5.0
+
+
+class ReplayingDeepgramSTTService(DeepgramSTTService):
+    """`DeepgramSTTService` that reconnects at once after a drop and replays the caller's
+    unanswered audio (16-bit PCM since the last final transcript, at most `replay_secs`)."""
+
+    def __init__(self, *args, replay_secs: float = DEFAULT_REPLAY_SECS, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._replay_secs = replay_secs
+        self._replay = bytearray()
+        self._replay_limit = 0
+        self._reconnect_task = None
+        self._caller_speaking = False
+        self.reconnects = 0
+
+    @property
+    def connected(self) -> bool:
+        """A live connection to Deepgram, not in the middle of a reconnect."""
+        return self._connection is not None and not self._reconnecting
+
+    def forget_unheard_audio(self) -> None:
+        """Drop the kept audio (the caller was asked to say it again)."""
+        self._replay.clear()
+
+    async def start(self, frame: StartFrame):
+        await super().start(frame)
+        self._replay_limit = int(self.sample_rate * 2 * self._replay_secs)
+
+    def _keep(self, audio: bytes) -> None:
+        self._replay += audio
+        excess = len(self._replay) - self._replay_limit
+        if excess > 0:
+            del self._replay[: excess + excess % 2]
+
+    async def run_stt(self, audio: bytes):
+        self._keep(audio)
+        dropped = self._connection is None and not self._reconnecting and self.is_usable
+        if dropped and (self._reconnect_task is None or self._reconnect_task.done()):
+            self._reconnect_task = self.create_task(self._reconnect_now(), "stt-reconnect-now")
+        async for frame in super().run_stt(audio):
+            yield frame
+
+    async def _reconnect_now(self) -> None:
+        kept = len(self._replay) / (2 * self.sample_rate)
+        logger.warning(f"{self}: connection lost; reconnecting now ({kept:.1f} s to replay)")
+        self.reconnects += 1
+        await self._reconnect()  # pipecat's cycle: buffers live audio, _do_reconnect, replays
+        if self._connection is not None and not self._caller_speaking and self._replay:
+            self.request_finalize()  # the caller already stopped: no VAD stop will come
+            await self._connection.send_finalize(ListenV1Finalize(type="Finalize"))
+
+    async def _do_reconnect(self):
+        await super()._do_reconnect()
+        if self._replay and self._connection is not None:
+            await self._connection.send_media(bytes(self._replay))
+            logger.info(f"{self}: replayed {len(self._replay) // 2} samples of caller audio")
+
+    async def process_frame(self, frame: Frame, direction: FrameDirection):
+        if isinstance(frame, VADUserStartedSpeakingFrame):
+            self._caller_speaking = True
+        elif isinstance(frame, VADUserStoppedSpeakingFrame):
+            self._caller_speaking = False
+        await super().process_frame(frame, direction)
+
+    async def push_frame(self, frame: Frame, direction: FrameDirection = FrameDirection.DOWNSTREAM):
+        if isinstance(frame, TranscriptionFrame):
+            self._replay.clear()  # a final transcript: what came before it was heard
+        await super().push_frame(frame, direction)
