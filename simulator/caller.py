@@ -1191,7 +1191,27 @@ def parser() -> argparse.ArgumentParser:
         choices=SUPPORTED_SAMPLE_RATES,
         help="stream rate; 16000/24000 add ?sample-rate= to the URL (default 8000)",
     )
-    p.add_argument("--chunk-ms", type=int, default=100, help="caller audio per media message")
+    p.add_argument(
+        "--chunk-ms", type=int, default=100, help="caller audio per media message (20-2000)"
+    )
+    d = p.add_argument_group("dialect (how this Exotel client shapes its messages)")
+    d.add_argument("--key-style", choices=("snake", "camel"), default="snake")
+    d.add_argument(
+        "--ids",
+        choices=("both", "start", "top"),
+        default="both",
+        help="where the ids go in start (top: Exotel's test client)",
+    )
+    d.add_argument("--numbers", action="store_true", help="numbers as JSON numbers, not strings")
+    d.add_argument("--no-connected", action="store_true", help="start first, no connected")
+    d.add_argument(
+        "--encoding",
+        default="audio/x-raw",
+        help="media_format.encoding, e.g. audio/x-raw, raw/slin, audio/x-mulaw (8 kHz)",
+    )
+    d.add_argument(
+        "--ragged", action="store_true", help="send each utterance's last payload unpadded"
+    )
     p.add_argument(
         "--param",
         action="append",
@@ -1253,6 +1273,14 @@ async def _call(args: argparse.Namespace) -> CallReport:
         headers=dict(args.header),
         record_path=args.record,
         hangup_after=args.hangup_after,
+        dialect=Dialect(
+            key_style=args.key_style,
+            ids=args.ids,
+            numbers=args.numbers,
+            connected=not args.no_connected,
+            encoding=args.encoding,
+            pad_last=not args.ragged,
+        ),
     )
 
 

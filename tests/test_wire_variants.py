@@ -99,6 +99,22 @@ async def test_large_ragged_payloads_are_cut_for_the_vad(server, stand_ins, tmp_
     assert any("Yes please." in t for t in said)
 
 
+async def test_start_first_keeps_the_first_media_frame(server, stand_ins):
+    """Input 7: no `connected`, and the caller's first words are in the very first `media`
+    after `start` (2 s payloads): Deepgram hears them from their first sample."""
+    stand_ins.config.stt.transcripts.extend(["Where is my order?"])
+    report = await run_call(
+        server.ws_url,
+        [Say("order_status"), WaitForBot(), Hangup()],
+        chunk_ms=2000,
+        dialect=Dialect(connected=False),
+    )
+    assert report.ok and report.sent.get("connected") is None, report.summary()
+    assert_deepgram_heard(stand_ins.deepgram.connections[-1].audio, "order_status", 8000)
+    said = [r.get("transcript", "") for r in stand_ins.cartesia.requests]
+    assert any("Where is my order?" in t for t in said)
+
+
 @pytest.mark.parametrize(
     ("media_format", "named"),
     [

@@ -52,7 +52,7 @@ from exotel_bot.records.recorder import TURN_CAUSE
 from exotel_bot.settings import Settings
 from exotel_bot.wire.handshake import ExotelCall
 
-ASSETS = Path(__file__).resolve().parent / "assets"
+ASSETS = Path(__file__).resolve().parent.parent / "assets"  # exotel_bot/assets
 RECORDED_CHUNK_MS = 100
 RECORDED_CONTEXT_PREFIX = "recorded-apology-"
 # A vendor that fails as the call starts: let the greeting finish before the goodbye.
@@ -259,8 +259,9 @@ class VendorFallback(BaseObserver):
         if not usable or too_many:
             await self._give_up(role, frame.processor, error)
         elif role == "stt":
-            heard = "none yet: the STT reconnects and replays the caller's audio"
-            self._incident(role, frame.processor, error, heard)
+            if first_this_turn:  # one drop can be reported twice (the send, the socket)
+                heard = "none yet: the STT reconnects and replays the caller's audio"
+                self._incident(role, frame.processor, error, heard)
         elif not first_this_turn or self._apologised_this_turn:
             logger.debug(f"{frame.processor} failed again this turn: {error}")
         elif role == "llm":

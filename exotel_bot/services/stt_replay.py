@@ -79,6 +79,7 @@ class ReplayingDeepgramSTTService(DeepgramSTTService):
         kept = len(self._replay) / (2 * self.sample_rate)
         logger.warning(f"{self}: connection lost; reconnecting now ({kept:.1f} s to replay)")
         self.reconnects += 1
+        await self.push_error(error_msg="connection lost; reconnecting at once")
         await self._reconnect()  # pipecat's cycle: buffers live audio, _do_reconnect, replays
         if self._connection is not None and not self._caller_speaking and self._replay:
             self.request_finalize()  # the caller already stopped: no VAD stop will come
