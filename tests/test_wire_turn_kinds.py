@@ -9,7 +9,16 @@ from __future__ import annotations
 
 import pytest
 
-from simulator.caller import Dtmf, ExpectClose, Say, Silence, WaitForBot, WaitForGreeting, run_call
+from simulator.caller import (
+    Dtmf,
+    ExpectClose,
+    Hangup,
+    Say,
+    Silence,
+    WaitForBot,
+    WaitForGreeting,
+    run_call,
+)
 from tests.test_hostile_input import RawCall
 from tests.wire_checks import record_of
 
@@ -63,6 +72,25 @@ async def test_goodbye_after_the_end_call_tool_is_recorded(server, stand_ins):
     goodbye = turns[-1]
     assert goodbye["cause"] == "goodbye" and goodbye["latency"]["total"] >= 0
     assert "Call recorder failed" not in server.log()
+
+
+async def test_answer_after_a_tool_result_is_a_timed_reply(server, stand_ins):
+    """bot.py's lookup_order: the spoken answer comes after the tool's result, and is timed
+    both from the caller's speech (like any reply) and from the result."""
+    stand_ins.config.stt.transcripts.append("Where is order 1?")
+    stand_ins.config.llm.rules.append(
+        {"match": "order", "tool_call": {"name": "lookup_order", "arguments": {"order_id": "1"}}}
+    )
+    report = await run_call(
+        server.ws_url, [WaitForGreeting(), Say("yes"), WaitForBot(timeout=20), Hangup()]
+    )
+    assert report.ok, report.summary()
+    turns = bot_turns(record_of(server, report.call_sid))
+    answers = [t for t in turns if t["cause"] == "tool_result"]
+    assert len(answers) == 1, turns
+    answer = answers[0]
+    assert answer["reply_to"] is not None
+    assert answer["latency"]["since_tool_result"] <= answer["latency"]["total"]
 
 
 @pytest.mark.parametrize(

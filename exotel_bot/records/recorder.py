@@ -86,6 +86,7 @@ RECORD_VERSION = 1
 # "silence_check_in", "time_limit"); see `CallRecorder._turn_cause`.
 TURN_CAUSE = "turn_cause"
 REPLY = "reply"  # the cause of a bot turn that answers the caller's speech
+TOOL_RESULT = "tool_result"  # ... or answers it once a tool's result is back
 GREETING = "greeting"
 # How long the end of a call may wait for its record to be written before giving up on it.
 WRITE_TIMEOUT_SECS = 30.0
@@ -309,7 +310,7 @@ class CallRecorder(BaseObserver):
             if frame.run_llm is not False and (
                 frame.properties is None or frame.properties.run_llm is not False
             ):
-                self._cause = ("tool_result", now)
+                self._cause = (TOOL_RESULT, now)
         elif isinstance(frame, FunctionCallInProgressFrame):
             arguments = json.dumps(frame.arguments, ensure_ascii=False)[:300]
             self._event(now, "tool_call", f"{frame.function_name} {arguments}")
@@ -373,15 +374,21 @@ class CallRecorder(BaseObserver):
             self._greeting_latency = _r(now)
         asked, self._reply = self._reply, None
         cause, self._cause = self._cause, None
-        if cause is not None and (asked is None or cause[1] >= (asked.endpointed_at or 0.0)):
+        tool_answer = cause is not None and cause[0] == TOOL_RESULT and asked is not None
+        later = cause is not None and (asked is None or cause[1] >= (asked.endpointed_at or 0.0))
+        if later and not tool_answer:  # not an answer to the caller's speech
             turn.cause = cause[0]
             turn.latency = {"total": _r(max(0.0, now - cause[1]))}
-        elif asked is not None:
+            return
+        if asked is not None:
+            # A reply, perhaps after a tool: timed from the caller, like every reply.
             turn.reply_to = asked.index
-            turn.cause = REPLY
+            turn.cause = TOOL_RESULT if tool_answer else REPLY
             llm = _last_before(self._llm_firsts, asked.start, now)
             tts = _last_before(self._tts_firsts, asked.start, now)
             turn.latency = _latency(asked, now, llm, tts)
+            if tool_answer:
+                turn.latency["since_tool_result"] = _r(max(0.0, now - cause[1]))
 
     def _bot_audio(self, frame: OutputAudioRawFrame, now: float) -> None:
         """Audio the transport sent, unless it was sent before a `clear` (Exotel dropped it)."""
@@ -475,7 +482,7 @@ class CallRecorder(BaseObserver):
         logger.info(f"call_turn {json.dumps(fields)}")
 
     def _log_end(self, record: dict[str, Any]) -> None:
-        replies = [t["latency"]["total"] for t in record["turns"] if t.get("cause") == REPLY]
+        replies = [t["latency"]["total"] for t in record["turns"] if t.get("reply_to") is not None]
         fields = {
             "duration": record["duration_secs"],
             "end_reason": record["end"]["reason"],
