@@ -97,6 +97,9 @@ async def test_large_ragged_payloads_are_cut_for_the_vad(server, stand_ins, tmp_
     said = [r.get("transcript", "") for r in stand_ins.cartesia.requests]
     assert any("Where is my order?" in t for t in said)
     assert any("Yes please." in t for t in said)
+    # The VAD saw each utterance stop (pipecat then asks Deepgram to finalize): with 2 s
+    # frames, a short utterance starts and stops inside one frame and the VAD sees neither.
+    assert stand_ins.deepgram.connections[-1].finalize_count >= 2
 
 
 async def test_start_first_keeps_the_first_media_frame(server, stand_ins):

@@ -16,9 +16,12 @@ from exotel_bot.wire.media_format import outbound_payload_ms
 from exotel_bot.wire.serializer import ExotelSerializer
 
 # Caller audio reaches the VAD in frames of at most this length, whatever size Exotel's
-# payloads were: Silero judges 32 ms windows, so a 20 ms frame completes at most one window
-# and no speech start or stop can hide inside a frame (a 2 s payload would hide both).
-CALLER_FRAME_MS = 20
+# payloads were (a client may send 2 s per message). The VAD (Silero, 32 ms windows) needs
+# 0.2 s of speech to start a turn and 0.2 s of quiet to end one (exotel_bot/call/turns.py),
+# so within 100 ms at most one of those can complete: no start and stop hide in one frame.
+# Smaller frames cost CPU for nothing: 20 ms frames took 79% more server CPU for 10
+# simultaneous calls (14.75 s vs 8.25 s, shared 2-core machine; see docs/exotel-wire.md).
+CALLER_FRAME_MS = 100
 
 
 def media_payload_bytes(call: ExotelCall, chunk_ms: int) -> int:
@@ -41,7 +44,7 @@ def split_audio(frame: InputAudioRawFrame, frame_ms: int = CALLER_FRAME_MS):
 
 
 class ExotelInputTransport(FastAPIWebsocketInputTransport):
-    """Pipecat's websocket input, with caller audio cut into VAD-sized frames."""
+    """Pipecat's websocket input, with caller audio cut into frames of CALLER_FRAME_MS."""
 
     async def push_audio_frame(self, frame: InputAudioRawFrame):
         for piece in split_audio(frame):
