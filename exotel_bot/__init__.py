@@ -14,14 +14,17 @@ from exotel_bot.call.caller_audio import CallerAudioSink
 from exotel_bot.call.control import CallControl, transfer_decisions
 from exotel_bot.call.fallback import VendorFallback
 from exotel_bot.call.languages import LANGUAGES
+from exotel_bot.call.phrases import phrases_for
 from exotel_bot.call.turns import phone_turn_strategies, phone_vad
 from exotel_bot.call.vad import warm_up
 from exotel_bot.garbage_collection import release_call_memory
 from exotel_bot.logs import call_logging, hide_secrets, setup_logging
 from exotel_bot.outbound.dials import match_dial
 from exotel_bot.outbound.hello import WaitForHello
+from exotel_bot.outbound.voicemail import voicemail_detector
 from exotel_bot.records.recorder import CallRecorder
 from exotel_bot.services.openai_pool import PooledOpenAILLMService
+from exotel_bot.services.speech import make_stt, make_tts
 from exotel_bot.settings import ConfigError, Settings, load_settings
 from exotel_bot.wire.handshake import ExotelCall, accept_exotel_call, close_quietly
 from exotel_bot.wire.transport import exotel_transport
@@ -44,10 +47,14 @@ __all__ = [
     "exotel_transport",
     "hide_secrets",
     "load_settings",
+    "make_stt",
+    "make_tts",
     "match_dial",
+    "phrases_for",
     "phone_turn_strategies",
     "phone_vad",
     "release_call_memory",
     "setup_logging",
+    "voicemail_detector",
     "warm_up",
 ]

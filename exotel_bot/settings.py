@@ -9,9 +9,22 @@ from urllib.parse import urlparse
 
 from dotenv import find_dotenv, load_dotenv
 
-from exotel_bot.call.languages import LANGUAGES
+from exotel_bot.call.languages import (
+    STT_SERVICES,
+    TTS_SERVICES,
+    UnsupportedLanguage,
+    check_supported,
+    find_language,
+)
 
-REQUIRED_KEYS = ("DEEPGRAM_API_KEY", "OPENAI_API_KEY", "CARTESIA_API_KEY")
+# The API key each speech service needs; only the chosen services' keys are required.
+SERVICE_KEYS = {
+    "deepgram": "DEEPGRAM_API_KEY",
+    "cartesia": "CARTESIA_API_KEY",
+    "sarvam": "SARVAM_API_KEY",
+}
+SARVAM_STT_URL = "wss://api.sarvam.ai/speech-to-text-realtime/ws"
+SARVAM_TTS_URL = "wss://api.sarvam.ai/text-to-speech/ws"
 
 # A voice from Cartesia's public library; pick another at https://play.cartesia.ai/voices.
 DEFAULT_CARTESIA_VOICE = "71a7ad14-091c-4e8e-a314-022ece01c121"
@@ -32,9 +45,19 @@ class Secret(str):
 class Settings:
     """Everything the bot reads from the environment. Field docs live in env.example."""
 
-    deepgram_api_key: Secret = field(repr=False)
     openai_api_key: Secret = field(repr=False)
-    cartesia_api_key: Secret = field(repr=False)
+    deepgram_api_key: Secret = field(default=Secret(""), repr=False)
+    cartesia_api_key: Secret = field(default=Secret(""), repr=False)
+    sarvam_api_key: Secret = field(default=Secret(""), repr=False)
+
+    # Speech services (exotel_bot/services/speech.py) and BOT_LANGUAGE (call/languages.py)
+    stt_service: str = "deepgram"
+    tts_service: str = "cartesia"
+    sarvam_stt_url: str = SARVAM_STT_URL
+    sarvam_tts_url: str = SARVAM_TTS_URL
+    sarvam_stt_model: str = "saaras:v3-realtime"
+    sarvam_tts_model: str = "bulbul:v3"
+    sarvam_voice: str = "priya"
 
     deepgram_base_url: str = ""
     openai_base_url: str | None = None
@@ -69,6 +92,9 @@ class Settings:
     max_message_bytes: int = 256 * 1024
     # Vendor failures (exotel_bot/call/fallback.py)
     llm_timeout_secs: float = 6.0
+    # Answering machines on outbound calls (exotel_bot/outbound/voicemail.py)
+    voicemail_detection: bool = True
+    voicemail_message_delay_secs: float = 2.0
 
     def secrets(self) -> list[str]:
         """The secret values, so logging can scrub them from anything it writes."""
@@ -154,7 +180,14 @@ def _allowed_accounts() -> tuple[str, ...]:
 
 def read_settings() -> Settings:
     """Read the settings from the environment now, raising ConfigError on any problem."""
-    missing = [name for name in REQUIRED_KEYS if not _env(name)]
+    stt_service = (_env("STT_SERVICE", Settings.stt_service) or "").lower()
+    tts_service = (_env("TTS_SERVICE", Settings.tts_service) or "").lower()
+    if stt_service not in STT_SERVICES:
+        raise ConfigError(f"STT_SERVICE={stt_service!r} must be one of {', '.join(STT_SERVICES)}")
+    if tts_service not in TTS_SERVICES:
+        raise ConfigError(f"TTS_SERVICE={tts_service!r} must be one of {', '.join(TTS_SERVICES)}")
+    needed = dict.fromkeys((SERVICE_KEYS[stt_service], "OPENAI_API_KEY", SERVICE_KEYS[tts_service]))
+    missing = [name for name in needed if not _env(name)]
     if missing:
         raise ConfigError(
             f"Missing {', '.join(missing)}. Copy env.example to .env and fill in your API keys "
@@ -175,12 +208,15 @@ def read_settings() -> Settings:
             "(Exotel wants media payloads in multiples of 320 bytes)"
         )
 
-    language = (_env("BOT_LANGUAGE", Settings.language) or "").lower()
-    if language not in LANGUAGES:
-        raise ConfigError(
-            f"BOT_LANGUAGE={language!r} is not one of {', '.join(LANGUAGES)} "
-            "(add it to exotel_bot/call/languages.py)"
-        )
+    try:
+        language = find_language(_env("BOT_LANGUAGE", Settings.language) or "")
+        check_supported(language, stt_service, tts_service)
+    except UnsupportedLanguage as e:
+        raise ConfigError(str(e)) from None
+    sarvam_stt_url = _env("SARVAM_STT_URL", SARVAM_STT_URL)
+    sarvam_tts_url = _env("SARVAM_TTS_URL", SARVAM_TTS_URL)
+    _check_url("SARVAM_STT_URL", sarvam_stt_url, ("ws", "wss"))
+    _check_url("SARVAM_TTS_URL", sarvam_tts_url, ("ws", "wss"))
     transfer_digit = os.environ.get("TRANSFER_DIGIT", "0").strip()
     if transfer_digit not in ("", *"0123456789*"):
         raise ConfigError(f"TRANSFER_DIGIT={transfer_digit!r} must be one keypad key (or empty)")
@@ -197,14 +233,22 @@ def read_settings() -> Settings:
         )
 
     return Settings(
-        deepgram_api_key=Secret(_env("DEEPGRAM_API_KEY")),
+        deepgram_api_key=Secret(_env("DEEPGRAM_API_KEY", "")),
         openai_api_key=Secret(_env("OPENAI_API_KEY")),
-        cartesia_api_key=Secret(_env("CARTESIA_API_KEY")),
+        cartesia_api_key=Secret(_env("CARTESIA_API_KEY", "")),
+        sarvam_api_key=Secret(_env("SARVAM_API_KEY", "")),
+        stt_service=stt_service,
+        tts_service=tts_service,
+        sarvam_stt_url=sarvam_stt_url,
+        sarvam_tts_url=sarvam_tts_url,
+        sarvam_stt_model=_env("SARVAM_STT_MODEL", Settings.sarvam_stt_model),
+        sarvam_tts_model=_env("SARVAM_TTS_MODEL", Settings.sarvam_tts_model),
+        sarvam_voice=_env("SARVAM_VOICE", Settings.sarvam_voice),
         deepgram_base_url=deepgram_base_url,
         openai_base_url=openai_base_url,
         cartesia_ws_url=cartesia_ws_url,
         deepgram_model=_env("DEEPGRAM_MODEL", Settings.deepgram_model),
-        language=language,
+        language=language.key,
         openai_model=_env("OPENAI_MODEL", Settings.openai_model),
         cartesia_model=_env("CARTESIA_MODEL", Settings.cartesia_model),
         cartesia_voice=_env("CARTESIA_VOICE_ID", Settings.cartesia_voice),
@@ -224,6 +268,10 @@ def read_settings() -> Settings:
         max_concurrent_calls=max_concurrent_calls,
         max_message_bytes=max_message_bytes,
         llm_timeout_secs=_float("LLM_TIMEOUT_SECS", Settings.llm_timeout_secs),
+        voicemail_detection=_bool("VOICEMAIL_DETECTION", Settings.voicemail_detection),
+        voicemail_message_delay_secs=_float(
+            "VOICEMAIL_MESSAGE_DELAY_SECS", Settings.voicemail_message_delay_secs
+        ),
     )
 
 

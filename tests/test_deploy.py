@@ -51,4 +51,4 @@ def test_dockerfile_copies_everything_bot_imports():
 
 def test_requirements_pin_pipecat():
     requirements = (ROOT / "requirements.txt").read_text()
-    assert "pipecat-ai[silero,deepgram,openai,cartesia,websocket]==1.14.0" in requirements
+    assert "pipecat-ai[silero,deepgram,openai,cartesia,sarvam,websocket]==1.14.0" in requirements

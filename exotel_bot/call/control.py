@@ -40,7 +40,7 @@ from pipecat.frames.frames import (
 from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
 from pipecat.services.llm_service import FunctionCallParams
 
-from exotel_bot.call.languages import Language
+from exotel_bot.call.phrases import Phrases
 from exotel_bot.settings import Settings
 from exotel_bot.wire.handshake import ExotelCall
 
@@ -150,14 +150,14 @@ class CallControl:
         self,
         call: ExotelCall,
         settings: Settings,
-        language: Language,
+        phrases: Phrases,
         decisions: TransferDecisions | None = None,
         on_end: Callable[[str, str], None] | None = None,
     ):
         self.call = call
         self.end_reason: str | None = None
         self._settings = settings
-        self._language = language
+        self._phrases = phrases
         self._decisions = decisions or transfer_decisions
         self._on_end = on_end  # e.g. the call record's set_end_reason(outcome, detail)
         self._input = _ControlInput(self)
@@ -196,9 +196,18 @@ class CallControl:
     # --- Ending the call --------------------------------------------------------------------
 
     async def hang_up(
-        self, reason: str, goodbye: str | None = None, *, outcome: str = "bot_hung_up"
+        self,
+        reason: str,
+        goodbye: str | None = None,
+        *,
+        outcome: str = "bot_hung_up",
+        via: FrameProcessor | None = None,
     ) -> None:
-        """Say `goodbye`, wait until the caller has heard it, then close the stream."""
+        """Say `goodbye`, wait until the caller has heard it, then close the stream.
+
+        `via` is the processor the goodbye leaves from, when one between `input()` and the TTS
+        holds frames back (the voicemail detector does, once it has heard a machine).
+        """
         if self._ending:
             return
         self._ending = True
@@ -210,9 +219,9 @@ class CallControl:
         if goodbye:
             speech = TTSSpeakFrame(goodbye)
             speech.interruptible = False
-            await self._input.push_frame(speech)
+            await (via or self._input).push_frame(speech)
         # Audio contexts keep frames in order, so this mark leaves after the goodbye's audio.
-        await self._input.push_frame(self._mark_frame("goodbye"))
+        await (via or self._input).push_frame(self._mark_frame("goodbye"))
         try:
             await asyncio.wait_for(heard.wait(), self._settings.goodbye_timeout_secs)
             logger.info("The caller has heard the goodbye; closing the stream")
@@ -226,11 +235,11 @@ class CallControl:
             return
         self._decisions.set(self.call.call_sid, "transfer")
         logger.info(f"Transferring to an agent ({reason})")
-        await self.hang_up(reason, self._language.transfer, outcome="transferred")
+        await self.hang_up(reason, self._phrases.transfer, outcome="transferred")
 
     async def _end_call_tool(self, params: FunctionCallParams) -> None:
         reason = str(params.arguments.get("reason") or "conversation over")
-        goodbye = str(params.arguments.get("goodbye") or self._language.goodbye)
+        goodbye = str(params.arguments.get("goodbye") or self._phrases.goodbye)
         await params.result_callback(
             {"status": "ending call"}, properties=FunctionCallResultProperties(run_llm=False)
         )
@@ -251,10 +260,10 @@ class CallControl:
             return
         self._check_ins += 1
         if self._check_ins > self._settings.silence_check_ins:
-            await self.hang_up("caller silent", self._language.silence_goodbye)
+            await self.hang_up("caller silent", self._phrases.silence_goodbye)
         else:
             logger.info(f"Caller silent: check-in {self._check_ins}")
-            await self._input.push_frame(TTSSpeakFrame(self._language.check_in))
+            await self._input.push_frame(TTSSpeakFrame(self._phrases.check_in))
 
     def caller_spoke(self) -> None:
         self._check_ins = 0
@@ -273,7 +282,7 @@ class CallControl:
 
     async def _time_limit(self) -> None:
         await asyncio.sleep(self._settings.max_call_secs)
-        await self.hang_up("time limit reached", self._language.time_up)
+        await self.hang_up("time limit reached", self._phrases.time_up)
 
     async def exotel_event(self, message: dict) -> None:
         event = message.get("event")
@@ -320,7 +329,7 @@ class CallControl:
             return
         logger.info(f"Keypad input: {len(digits)} digit(s)")
         self.caller_spoke()
-        message = {"role": "user", "content": f"(The caller typed on the keypad: {digits})"}
+        message = {"role": "user", "content": self._phrases.keypad.format(digits=digits)}
         await self._input.push_frame(LLMMessagesAppendFrame(messages=[message], run_llm=True))
 
     # --- Exotel marks -------------------------------------------------------------------------

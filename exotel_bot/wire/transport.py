@@ -5,6 +5,7 @@ from __future__ import annotations
 from pipecat.transports.websocket.fastapi import FastAPIWebsocketParams, FastAPIWebsocketTransport
 from starlette.websockets import WebSocket
 
+from exotel_bot.services.krisp import krisp_filter
 from exotel_bot.settings import Settings
 from exotel_bot.wire.handshake import ExotelCall
 from exotel_bot.wire.serializer import ExotelSerializer
@@ -34,6 +35,7 @@ def exotel_transport(websocket: WebSocket, call: ExotelCall, settings: Settings)
             audio_in_enabled=True,
             audio_out_enabled=True,
             audio_in_sample_rate=call.listen_sample_rate,
+            audio_in_filter=krisp_filter(),  # Krisp noise filter on Pipecat Cloud, else None
             audio_out_sample_rate=call.sample_rate,
             audio_out_10ms_chunks=settings.audio_chunk_ms // 10,
             # The bot hangs up only once Exotel confirms the goodbye was heard (a `mark` echo,
