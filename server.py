@@ -166,13 +166,13 @@ def create_app() -> FastAPI:
 
 
 def start_demo_stand_ins() -> None:
-    """Point the bot at local stand-ins of Deepgram, OpenAI and Cartesia (no keys, no network)."""
+    """Point the bot at local stand-ins of Deepgram, OpenAI, Cartesia and Sarvam (no keys)."""
     from simulator.standins import StandIns
 
     stand_ins = StandIns(host="127.0.0.1", port=int(os.environ.get("STANDINS_PORT", "0")))
     stand_ins.start()
     os.environ.update(stand_ins.env())
-    for key in ("DEEPGRAM_API_KEY", "OPENAI_API_KEY", "CARTESIA_API_KEY"):
+    for key in ("DEEPGRAM_API_KEY", "OPENAI_API_KEY", "CARTESIA_API_KEY", "SARVAM_API_KEY"):
         os.environ[key] = "demo-key"
     logger.info(f"Demo mode: vendors are local stand-ins on port {stand_ins.port}")
 
