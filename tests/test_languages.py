@@ -19,7 +19,15 @@ from exotel_bot.call.languages import ALIASES, LANGUAGES
 from exotel_bot.call.phrases import PHRASES, Phrases
 from exotel_bot.call.turns import COMPLETE, INCOMPLETE, text_verdict
 from exotel_bot.settings import ConfigError, read_settings
-from simulator.caller import ExpectClose, Say, WaitForBot, WaitForGreeting, run_call
+from simulator.caller import (
+    BargeIn,
+    ExpectClose,
+    Hangup,
+    Say,
+    WaitForBot,
+    WaitForGreeting,
+    run_call,
+)
 from tests.conftest import SECRET_KEYS
 
 SARVAM_KEY = "sarvam-sentinel-2d7b9e4c"
@@ -289,3 +297,31 @@ async def test_a_hinglish_call_through_deepgram(server_factory, stand_ins):
     assert {r["language"] for r in speech} == {"hi"}
     greeting = speech[0]["transcript"]
     assert script_share(greeting, "DEVANAGARI") > 0.35 and script_share(greeting, "LATIN") > 0.1
+
+
+async def test_barge_in_through_sarvam_tts_reconnects_in_the_same_language(
+    server_factory, stand_ins
+):
+    server = server_factory(
+        STT_SERVICE="sarvam", TTS_SERVICE="sarvam", BOT_LANGUAGE="hi", SARVAM_API_KEY=SARVAM_KEY
+    )
+    stand_ins.config.stt.transcripts.extend(["मेरा ऑर्डर कहाँ है?", "रुकिए, एक और सवाल है।"])
+    stand_ins.config.llm.rules.append({"match": "ऑर्डर", "reply": "आपका ऑर्डर " + "कल आएगा। " * 8})
+    report = await run_call(
+        server.ws_url,
+        [
+            WaitForGreeting(15),
+            Say("hindi"),
+            WaitForBot(15),
+            BargeIn("hindi", after=0.5),
+            WaitForBot(15),
+            Hangup(),
+        ],
+    )
+    assert report.ok, report.summary()
+    # Talking over the reply cleared Exotel's buffer; pipecat dropped that Sarvam socket and
+    # the next reply came over a new one, configured for Hindi again.
+    assert report.barge_ins and report.barge_ins[0].interrupted, report.summary()
+    assert len(report.replies) >= 2 and report.replies[-1].first_audio is not None
+    tts = stand_ins.sarvam_tts
+    assert len(tts.connections) >= 2 and set(tts.languages()) == {"hi-IN"}

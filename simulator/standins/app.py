@@ -1,6 +1,6 @@
-"""All three stand-ins on one aiohttp port, and a runner for tests, demos and benchmarks.
+"""All the vendor stand-ins on one aiohttp port, and a runner for tests, demos and benchmarks.
 
-One port keeps the wiring to three environment variables and one process, and the
+One port keeps the wiring to a few environment variables and one process, and the
 runner can live in a background thread so synchronous tests can drive a real bot.
 """
 
