@@ -2,8 +2,8 @@
 
     flock /work/bench.lock python -m benchmarks.voicemail_delay [--calls 10]
 
-Starts `server.py --demo` twice (VOICEMAIL_DETECTION=true and false), places `--calls`
-outbound calls on each, alternating (the flow URL's `direction=outbound`), in which a person
+Starts the vendor stand-ins and `server.py` twice (VOICEMAIL_DETECTION=true and false), places
+`--calls` outbound calls on each, alternating (the flow URL's `direction=outbound`), in which a person
 says "Hello? Who is this?" after the greeting, and prints the caller-side latency of the bot's
 first reply (end of the person's speech -> first bot audio) for each, and their ratio.
 Figures are from whatever machine runs it (shared machines vary); nothing is asserted.
@@ -18,7 +18,8 @@ import sys
 from pathlib import Path
 
 from simulator.caller import Hangup, Say, WaitForBot, WaitForGreeting, run_call
-from simulator.demo import ROOT, _free_port, start_demo_server
+from simulator.demo import ROOT, _free_port, demo_env, start_server
+from simulator.standins import StandIns
 
 
 async def first_reply_latency(port: int) -> float | None:
@@ -35,12 +36,17 @@ def main() -> int:
     parser.add_argument("--calls", type=int, default=10, help="calls per setting")
     args = parser.parse_args()
 
+    stand_ins = StandIns(host="127.0.0.1", port=0).start()
     servers, ports = {}, {}
     for detection in ("true", "false"):
         ports[detection] = port = _free_port()
         log = ROOT / "out" / f"voicemail-delay-{detection}.log"
-        env = {"VOICEMAIL_DETECTION": detection, "LOG_LEVEL": "WARNING"}
-        servers[detection] = start_demo_server(port, Path(log), env)
+        env = {
+            **demo_env(stand_ins, ROOT / "out" / "calls"),
+            "VOICEMAIL_DETECTION": detection,
+            "LOG_LEVEL": "WARNING",
+        }
+        servers[detection] = start_server(port, env, Path(log))
     latencies: dict[str, list[float]] = {"true": [], "false": []}
     try:
         for _ in range(args.calls):
@@ -52,6 +58,7 @@ def main() -> int:
         for server in servers.values():
             server.terminate()
             server.wait(10)
+        stand_ins.stop()
 
     print(f"First reply to a person on an outbound call, {args.calls} calls each (shared machine):")
     for detection, values in latencies.items():

@@ -1,17 +1,20 @@
 """The keyless demo: run the real bot against local vendor stand-ins and phone it once.
 
-    python -m simulator.demo [--record out/demo-call.wav] [--sample-rate 8000] [--keep-server]
+    python -m simulator.demo [--record out/demo-call.wav] [--sample-rate 8000]
     python -m simulator.demo --stt sarvam --tts sarvam --language hi
 
-Starts `server.py --demo` (no API keys, no network), plays a simulated Exotel call (greeting,
-a question about an order, the bot's reply, hang-up), prints the call's timeline and writes what
-the caller heard to a stereo WAV (left: caller, right: bot).
+Starts the vendor stand-ins (Deepgram, OpenAI, Cartesia, Sarvam) in this process, then `python
+server.py` with its settings pointed at them (no API keys, no network), plays a simulated
+Exotel call (greeting, a question about an order, the bot's reply, hang-up), and prints the
+call's timeline, what was said, and where the call record and its report are. The bot speaks
+real words (espeak-ng, from the `espeakng-loader` wheel; a tone where it cannot load).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import socket
 import subprocess
@@ -22,8 +25,10 @@ from pathlib import Path
 import httpx
 
 from simulator.caller import Hangup, Say, WaitForBot, WaitForGreeting, run_call
+from simulator.standins import StandIns
 
 ROOT = Path(__file__).resolve().parent.parent
+DEMO_KEYS = ("DEEPGRAM_API_KEY", "OPENAI_API_KEY", "CARTESIA_API_KEY", "SARVAM_API_KEY")
 
 # What the simulated caller "says" in each BOT_LANGUAGE (the STT stand-in's transcript; the
 # audio itself is a speech fixture): "Where is my order?".
@@ -40,6 +45,7 @@ ORDER_QUESTION = {
     "pa": "ਮੇਰਾ ਆਰਡਰ ਕਿੱਥੇ ਹੈ?",
     "or": "ମୋ ଅର୍ଡର କେଉଁଠି ଅଛି?",
 }
+FIXTURE = {"hi": "hindi", "hinglish": "hinglish", "ta": "tamil"}  # else the English one
 
 
 def _free_port() -> int:
@@ -48,27 +54,49 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_demo_server(
-    port: int, log_path: Path, extra_env: dict[str, str] | None = None
-) -> subprocess.Popen:
-    """`python server.py --demo` on `port` (with `extra_env`); returns once /health answers."""
+def start_server(port: int, env: dict[str, str], log_path: Path) -> subprocess.Popen:
+    """`python server.py` on `port` with `env` added; returns once /health answers."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     log = open(log_path, "w")  # noqa: SIM115 - lives as long as the server process
-    env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(port), **(extra_env or {})}
+    full_env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(port), **env}
     process = subprocess.Popen(
-        [sys.executable, "server.py", "--demo"], cwd=ROOT, env=env, stdout=log, stderr=log
+        [sys.executable, "server.py"], cwd=ROOT, env=full_env, stdout=log, stderr=log
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise SystemExit(f"server.py --demo exited early; see {log_path}")
+            raise SystemExit(f"server.py exited early; see {log_path}")
         try:
             if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
                 return process
         except httpx.HTTPError:
             time.sleep(0.2)
     process.kill()
-    raise SystemExit(f"server.py --demo did not start within 60 s; see {log_path}")
+    raise SystemExit(f"server.py did not start within 60 s; see {log_path}")
+
+
+def demo_env(stand_ins: StandIns, records_dir: Path) -> dict[str, str]:
+    """The settings a user would put in .env, pointed at the stand-ins instead of the vendors."""
+    return {
+        **stand_ins.env(),
+        **dict.fromkeys(DEMO_KEYS, "demo-key"),
+        "CALL_RECORDS_DIR": str(records_dir),
+    }
+
+
+def print_record(record_path: Path) -> None:
+    """What was said, from the call record, and the command that turns it into a report."""
+    if not record_path.exists():
+        print(f"\n(no call record at {record_path})")
+        return
+    record = json.loads(record_path.read_text())
+    print("\nWhat was said (from the call record):")
+    for turn in record.get("turns", []):
+        who = "caller" if turn.get("speaker") == "caller" else "bot   "
+        print(f"  {turn.get('start', 0):6.2f}s  {who}  {turn.get('text', '')}")
+    rel = record_path.relative_to(ROOT) if record_path.is_relative_to(ROOT) else record_path
+    print(f"\nCall record: {rel}")
+    print(f"Its report:  python -m tools.call_report {rel} -o out/demo-report.html")
 
 
 def main() -> int:
@@ -76,28 +104,31 @@ def main() -> int:
     parser.add_argument("--record", default="out/demo-call.wav", help="caller-side WAV to write")
     parser.add_argument("--sample-rate", type=int, default=8000, choices=(8000, 16000, 24000))
     parser.add_argument("--log", default="out/demo-server.log", help="where the server logs go")
+    parser.add_argument("--records", default="out/calls", help="where call records go")
     parser.add_argument("--stt", choices=("deepgram", "sarvam"), help="STT_SERVICE (stand-in)")
     parser.add_argument("--tts", choices=("cartesia", "sarvam"), help="TTS_SERVICE (stand-in)")
     parser.add_argument("--language", help="BOT_LANGUAGE, e.g. hi, ta, hinglish")
     args = parser.parse_args()
+    language = (args.language or "").lower()
 
-    port, standins_port = _free_port(), _free_port()
-    env = {"STANDINS_PORT": str(standins_port)}
+    stand_ins = StandIns(host="127.0.0.1", port=0)
+    stand_ins.config.tts.voice = "espeak"  # real words; the tests use the cheaper tone
+    if language in ORDER_QUESTION:  # what the caller "says", in the bot's language
+        stand_ins.config.stt.default_transcript = ORDER_QUESTION[language]
+    stand_ins.start()
+    port = _free_port()
+    print(f"Starting the bot with local stand-ins on port {port} (log: {args.log}) ...")
+    env = demo_env(stand_ins, ROOT / args.records)
     for name, value in (("STT_SERVICE", args.stt), ("TTS_SERVICE", args.tts)):
         if value:
             env[name] = value
-    language = (args.language or "").lower()
     if language:
         env["BOT_LANGUAGE"] = language
-    print(f"Starting the bot with local stand-ins on port {port} (log: {args.log}) ...")
-    server = start_demo_server(port, ROOT / args.log, env)
-    if language in ORDER_QUESTION:  # what the caller "says", in the bot's language
-        patch = {"stt": {"default_transcript": ORDER_QUESTION[language]}}
-        httpx.post(f"http://127.0.0.1:{standins_port}/_control/config", json=patch, timeout=5)
+    server = start_server(port, env, ROOT / args.log)
     try:
         script = [
             WaitForGreeting(timeout=15),
-            Say("hindi" if language in ("hi", "hinglish") else "order_status"),
+            Say(FIXTURE.get(language, "order_status")),
             WaitForBot(timeout=20),
             Hangup(),
         ]
@@ -113,9 +144,11 @@ def main() -> int:
     finally:
         server.terminate()
         server.wait(10)
+        stand_ins.stop()
 
     print(report.summary())
     print(f"\nWhat the caller heard: {args.record} (left: caller, right: bot)")
+    print_record(ROOT / args.records / report.call_sid / "record.json")
     return 0 if report.ok else 1
 
 
