@@ -2,10 +2,10 @@
 
     flock /work/bench.lock python -m benchmarks.voicemail_delay [--calls 10]
 
-Starts the vendor stand-ins and `server.py` twice (VOICEMAIL_DETECTION=true and false), places
-`--calls` outbound calls on each, alternating (the flow URL's `direction=outbound`), in which a person
-says "Hello? Who is this?" after the greeting, and prints the caller-side latency of the bot's
-first reply (end of the person's speech -> first bot audio) for each, and their ratio.
+Starts the vendor stand-ins and `server.py` twice (VOICEMAIL_DETECTION=true and false),
+places `--calls` outbound calls on each, alternating (the flow URL's `direction=outbound`), in
+which a person says "Hello? Who is this?" after the greeting, and prints the caller-side latency
+of the bot's first reply (end of the person's speech -> first bot audio) for each, and their ratio.
 Figures are from whatever machine runs it (shared machines vary); nothing is asserted.
 """
 
