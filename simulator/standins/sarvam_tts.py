@@ -13,7 +13,8 @@ types, and pipecat 1.14's ``pipecat/services/sarvam/tts.py``):
   ``{"type": "event", "data": {"event_type": "final"}}``, and on bad input
   ``{"type": "error", "data": {"message", "code"}}``.
 
-The audio is the same speech-like signal as the Cartesia stand-in's, as long as the text needs.
+The audio is the same as the Cartesia stand-in's: real words from espeak-ng with
+`config.tts.voice = "espeak"` (the demo), else a speech-like signal as long as the text needs.
 Every message is recorded, so tests can assert the language code and read the words spoken.
 """
 
@@ -30,6 +31,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from . import espeak
 from .config import StandInConfig
 from .synth import speech_pcm
 
@@ -116,8 +118,15 @@ class _Session:
             if tts.first_byte_delay > 0:
                 await asyncio.sleep(tts.first_byte_delay)
             rate = int(self.settings["speech_sample_rate"])
-            seconds = max(tts.min_ms, tts.ms_per_char * len(text.strip())) / 1000
-            pcm = speech_pcm(rate, round(rate * seconds))
+            pcm = None
+            if tts.voice == "espeak":
+                code = str(self.settings.get("target_language_code") or "en")[:2]
+                voice = {"od": "or"}.get(code, code)  # espeak-ng calls Odia "or"
+                loop = asyncio.get_running_loop()
+                pcm = await loop.run_in_executor(None, espeak.speak, text.strip(), rate, voice)
+            if not pcm:
+                seconds = max(tts.min_ms, tts.ms_per_char * len(text.strip())) / 1000
+                pcm = speech_pcm(rate, round(rate * seconds))
             step = max(2, int(rate * tts.chunk_ms / 1000) * 2)
             for offset in range(0, len(pcm), step):
                 audio = base64.b64encode(pcm[offset : offset + step]).decode()
