@@ -325,3 +325,24 @@ async def test_barge_in_through_sarvam_tts_reconnects_in_the_same_language(
     assert len(report.replies) >= 2 and report.replies[-1].first_audio is not None
     tts = stand_ins.sarvam_tts
     assert len(tts.connections) >= 2 and set(tts.languages()) == {"hi-IN"}
+
+
+async def test_the_sarvam_stand_ins_refuse_language_codes_sarvam_does_not_know(stand_ins):
+    """So a wrong code on the wire fails a test, as it would fail with Sarvam."""
+    import websockets
+
+    base = f"ws://127.0.0.1:{stand_ins.port}"
+    query = "model=saaras:v3-realtime&mode=transcribe&sample_rate=8000&endpointing=manual"
+    async with websockets.connect(
+        f"{base}/speech-to-text-realtime/ws?{query}&language_code=hi"
+    ) as ws:
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            await ws.recv()
+    assert closed.value.rcvd.code == 4000 and "language_code" in closed.value.rcvd.reason
+
+    async with websockets.connect(f"{base}/text-to-speech/ws?model=bulbul:v3") as ws:
+        # Sarvam's TTS writes Odia od-IN (its realtime STT: or-IN)
+        config = {"target_language_code": "or-IN", "speaker": "priya", "speech_sample_rate": "8000"}
+        await ws.send(json.dumps({"type": "config", "data": config}))
+        error = json.loads(await ws.recv())
+    assert error["type"] == "error" and "target_language_code" in error["data"]["message"]
