@@ -19,8 +19,6 @@ from pipecat.processors.aggregators.llm_response_universal import (
     LLMUserAggregatorParams,
 )
 from pipecat.runner.types import RunnerArguments
-from pipecat.services.cartesia.tts import CartesiaTTSService
-from pipecat.services.deepgram.stt import DeepgramSTTService
 from pipecat.services.llm_service import FunctionCallParams
 from pipecat.services.openai.llm import OpenAILLMService
 from pipecat.workers.runner import WorkerRunner
@@ -29,14 +27,16 @@ from exotel_bot.call.caller_audio import CallerAudioSink
 from exotel_bot.call.control import CallControl
 from exotel_bot.call.fallback import VendorFallback
 from exotel_bot.call.languages import LANGUAGES
+from exotel_bot.call.phrases import phrases_for
 from exotel_bot.call.turns import phone_turn_strategies, phone_vad
 from exotel_bot.call.vad import warm_up
 from exotel_bot.logs import call_logging, hide_secrets, setup_logging
 from exotel_bot.outbound.dials import match_dial
 from exotel_bot.outbound.hello import WaitForHello
+from exotel_bot.outbound.voicemail import voicemail_detector
 from exotel_bot.records.recorder import CallRecorder
 from exotel_bot.services.openai_pool import PooledOpenAILLMService
-from exotel_bot.services.stt_replay import ReplayingDeepgramSTTService
+from exotel_bot.services.speech import make_stt, make_tts
 from exotel_bot.settings import Settings, load_settings
 from exotel_bot.wire.handshake import ExotelCall, accept_exotel_call
 from exotel_bot.wire.transport import exotel_transport
@@ -80,9 +80,9 @@ def system_prompt(call: ExotelCall, language: str) -> str:
         "You are a friendly, efficient phone assistant for Acme Store. "
         "You are on a phone call: answer in one or two short spoken sentences, "
         "with no lists, markdown or emoji, and spell out numbers the way people say them. "
-        f"Always answer in {LANGUAGES[language].name}. "
+        f"Always answer in {phrases_for(language).answer_in}. "
         f"{about}"
-        "Keypad presses reach you as '(The caller typed on the keypad: ...)'. "
+        f"Keypad presses reach you as '{phrases_for(language).keypad.format(digits='...')}'. "
         "To say where an order is, use lookup_order with its number. "
         "When the caller is done, say a short goodbye with the end_call tool. "
         "If they ask for a person or you cannot help, use transfer_to_agent."
@@ -90,21 +90,13 @@ def system_prompt(call: ExotelCall, language: str) -> str:
 
 
 def greeting(call: ExotelCall, language: str) -> str:
-    """The first words the caller hears; spoken straight away, without waiting for the LLM."""
+    """The first words the caller hears; spoken straight away, without waiting for the LLM.
+    The words, in every language, are in exotel_bot/call/phrases.py."""
+    phrases = phrases_for(language)
     if call.direction == "outbound":  # introduce yourself and say why you are calling
-        name, purpose = call.dial_context.get("name"), call.dial_context.get("purpose")
-        hello = f"Hello {name}" if name else "Hello"
-        if language == "hi":
-            about = f", {purpose} के बारे में" if purpose else ""
-            return f"{hello}! मैं Acme Store से बोल रही हूँ{about}। क्या अभी बात करने का सही समय है?"
-        about = f" about {purpose}" if purpose else ""
-        return f"{hello}, this is the Acme Store assistant, calling{about}. Is now a good time?"
-    name = call.custom_parameters.get("name")
-    if language == "hi":
-        hello = f"नमस्ते {name}!" if name else "नमस्ते!"
-        return f"{hello} Acme Store में आपका स्वागत है। मैं आपकी क्या मदद कर सकती हूँ?"
-    hello = f"Hello {name}!" if name else "Hello!"
-    return f"{hello} Thanks for calling Acme Store. How can I help you today?"
+        context = call.dial_context
+        return phrases.greet_outbound(context.get("name"), context.get("purpose"))
+    return phrases.greet_inbound(call.custom_parameters.get("name"))
 
 
 async def run_bot(call: ExotelCall, runner_args: RunnerArguments, settings: Settings):
@@ -114,14 +106,10 @@ async def run_bot(call: ExotelCall, runner_args: RunnerArguments, settings: Sett
     # The call's record: transcript, latency per turn, optional recording (exotel_bot/records/).
     recorder = CallRecorder(call, settings, transport)
     # Hang-up, transfer, keypad, silence and time limits (see exotel_bot/call/control.py).
-    control = CallControl(call, settings, language, on_end=recorder.set_end_reason)
+    phrases = phrases_for(settings.language)
+    control = CallControl(call, settings, phrases, on_end=recorder.set_end_reason)
 
-    # Deepgram, reconnecting at once after a drop and replaying what the caller said meanwhile.
-    stt = ReplayingDeepgramSTTService(
-        api_key=settings.deepgram_api_key,
-        base_url=settings.deepgram_base_url,
-        settings=DeepgramSTTService.Settings(model=settings.deepgram_model, language=language.code),
-    )
+    stt = make_stt(settings, language)  # STT_SERVICE: Deepgram or Sarvam (exotel_bot/services/)
     llm = PooledOpenAILLMService(  # OpenAILLMService, one connection pool for all calls
         api_key=settings.openai_api_key,
         base_url=settings.openai_base_url,
@@ -130,12 +118,15 @@ async def run_bot(call: ExotelCall, runner_args: RunnerArguments, settings: Sett
             system_instruction=system_prompt(call, settings.language),
         ),
     )
-    tts = CartesiaTTSService(
-        api_key=settings.cartesia_api_key,
-        url=settings.cartesia_ws_url,
-        settings=CartesiaTTSService.Settings(
-            model=settings.cartesia_model, voice=settings.cartesia_voice, language=language.code
-        ),
+    tts = make_tts(settings, language)  # TTS_SERVICE: Cartesia or Sarvam (exotel_bot/services/)
+    # Outbound calls: an answering machine gets a short message, then the bot hangs up.
+    voicemail = voicemail_detector(
+        call,
+        llm,
+        control,
+        phrases.voicemail_message(call.dial_context.get("name"), call.dial_context.get("purpose")),
+        enabled=settings.voicemail_detection,
+        message_delay=settings.voicemail_message_delay_secs,
     )
 
     # The tools the LLM may call: yours first, then hanging up and handing over to a person.
@@ -156,12 +147,13 @@ async def run_bot(call: ExotelCall, runner_args: RunnerArguments, settings: Sett
         [
             transport.input(),  # caller audio from Exotel
             control.input(),  # Exotel stop/mark events, keypad digits
-            stt,  # speech to text (Deepgram)
+            stt,  # speech to text (Deepgram or Sarvam)
+            voicemail,  # outbound calls: a person or an answering machine?
             user_aggregator,  # the caller's turns (Silero VAD + turn detection)
             CallerAudioSink(),  # the caller's audio goes no further (saves CPU)
             hello_gate,  # outbound calls may greet only once the callee says "hello?"
             llm,  # what to say (OpenAI)
-            tts,  # text to speech (Cartesia)
+            tts,  # text to speech (Cartesia or Sarvam)
             control.output(),  # a mark after each bot turn
             transport.output(),  # bot audio to Exotel; `clear` on barge-in
             assistant_aggregator,  # what the bot said, into the conversation

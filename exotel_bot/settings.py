@@ -16,9 +16,22 @@ from dotenv import find_dotenv, load_dotenv
 from pydantic import AfterValidator, BeforeValidator, Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from exotel_bot.call.languages import LANGUAGES
+from exotel_bot.call.languages import (
+    STT_SERVICES,
+    TTS_SERVICES,
+    UnsupportedLanguage,
+    check_supported,
+    find_language,
+)
 
-REQUIRED_KEYS = ("DEEPGRAM_API_KEY", "OPENAI_API_KEY", "CARTESIA_API_KEY")
+# The API key each speech service needs; only the chosen services' keys are required.
+SERVICE_KEYS = {
+    "deepgram": "DEEPGRAM_API_KEY",
+    "cartesia": "CARTESIA_API_KEY",
+    "sarvam": "SARVAM_API_KEY",
+}
+SARVAM_STT_URL = "wss://api.sarvam.ai/speech-to-text-realtime/ws"
+SARVAM_TTS_URL = "wss://api.sarvam.ai/text-to-speech/ws"
 
 # A voice from Cartesia's public library; pick another at https://play.cartesia.ai/voices.
 DEFAULT_CARTESIA_VOICE = "71a7ad14-091c-4e8e-a314-022ece01c121"
@@ -76,6 +89,16 @@ class Settings(BaseSettings):
     deepgram_api_key: SecretText = ""
     openai_api_key: SecretText = ""
     cartesia_api_key: SecretText = ""
+    sarvam_api_key: SecretText = ""
+
+    # Speech services (exotel_bot/services/speech.py) and BOT_LANGUAGE (call/languages.py)
+    stt_service: Annotated[str, AfterValidator(str.lower)] = "deepgram"
+    tts_service: Annotated[str, AfterValidator(str.lower)] = "cartesia"
+    sarvam_stt_url: Annotated[str, _url("ws", "wss")] = SARVAM_STT_URL
+    sarvam_tts_url: Annotated[str, _url("ws", "wss")] = SARVAM_TTS_URL
+    sarvam_stt_model: str = "saaras:v3-realtime"
+    sarvam_tts_model: str = "bulbul:v3"
+    sarvam_voice: str = "priya"
 
     deepgram_base_url: Annotated[str, _url("ws", "wss", "http", "https")] = ""
     openai_base_url: Annotated[str | None, _url("http", "https")] = None
@@ -112,6 +135,9 @@ class Settings(BaseSettings):
     max_message_bytes: int = 256 * 1024
     # Vendor failures (exotel_bot/call/fallback.py)
     llm_timeout_secs: float = 6.0
+    # Answering machines on outbound calls (exotel_bot/outbound/voicemail.py)
+    voicemail_detection: bool = True
+    voicemail_message_delay_secs: float = 2.0
 
     @model_validator(mode="before")
     @classmethod
@@ -133,11 +159,20 @@ class Settings(BaseSettings):
                 f"EXOTEL_AUDIO_CHUNK_MS={self.audio_chunk_ms} must be a multiple of 20 between "
                 "20 and 1000 (Exotel wants media payloads in multiples of 320 bytes)"
             )
-        if self.language not in LANGUAGES:
+        if self.stt_service not in STT_SERVICES:
             raise ValueError(
-                f"BOT_LANGUAGE={self.language!r} is not one of {', '.join(LANGUAGES)} "
-                "(add it to exotel_bot/call/languages.py)"
+                f"STT_SERVICE={self.stt_service!r} must be one of {', '.join(STT_SERVICES)}"
             )
+        if self.tts_service not in TTS_SERVICES:
+            raise ValueError(
+                f"TTS_SERVICE={self.tts_service!r} must be one of {', '.join(TTS_SERVICES)}"
+            )
+        try:
+            language = find_language(self.language)  # aliases too: od -> or
+            check_supported(language, self.stt_service, self.tts_service)
+        except UnsupportedLanguage as e:
+            raise ValueError(str(e)) from None
+        object.__setattr__(self, "language", language.key)  # frozen model: stored once, here
         if self.transfer_digit not in ("", *"0123456789*"):
             raise ValueError(
                 f"TRANSFER_DIGIT={self.transfer_digit!r} must be one keypad key (or empty)"
@@ -158,8 +193,10 @@ class Settings(BaseSettings):
         return [str(value) for value in values if value]
 
     def missing_keys(self) -> list[str]:
-        """The vendor keys the bot needs and the environment does not give."""
-        return [name for name in REQUIRED_KEYS if not getattr(self, name.lower())]
+        """The vendor keys the bot needs (OpenAI's and the chosen speech services') and the
+        environment does not give."""
+        needed = (SERVICE_KEYS[self.stt_service], "OPENAI_API_KEY", SERVICE_KEYS[self.tts_service])
+        return [name for name in dict.fromkeys(needed) if not getattr(self, name.lower())]
 
 
 def _check_ws_credentials(settings: Settings) -> None:

@@ -1,8 +1,9 @@
 """The keyless demo: run the real bot against local vendor stand-ins and phone it once.
 
     python -m simulator.demo [--record out/demo-call.wav] [--sample-rate 8000]
+    python -m simulator.demo --stt sarvam --tts sarvam --language hi
 
-Starts the vendor stand-ins (Deepgram, OpenAI, Cartesia) in this process, then `python
+Starts the vendor stand-ins (Deepgram, OpenAI, Cartesia, Sarvam) in this process, then `python
 server.py` with its settings pointed at them (no API keys, no network), plays a simulated
 Exotel call (greeting, a question about an order, the bot's reply, hang-up), and prints the
 call's timeline, what was said, and where the call record and its report are. The bot speaks
@@ -27,7 +28,24 @@ from simulator.caller import Hangup, Say, WaitForBot, WaitForGreeting, run_call
 from simulator.standins import StandIns
 
 ROOT = Path(__file__).resolve().parent.parent
-DEMO_KEYS = ("DEEPGRAM_API_KEY", "OPENAI_API_KEY", "CARTESIA_API_KEY")
+DEMO_KEYS = ("DEEPGRAM_API_KEY", "OPENAI_API_KEY", "CARTESIA_API_KEY", "SARVAM_API_KEY")
+
+# What the simulated caller "says" in each BOT_LANGUAGE (the STT stand-in's transcript; the
+# audio itself is a speech fixture): "Where is my order?".
+ORDER_QUESTION = {
+    "hi": "मेरा ऑर्डर कहाँ है?",
+    "hinglish": "मेरा order कहाँ है?",
+    "bn": "আমার অর্ডার কোথায়?",
+    "ta": "என் ஆர்டர் எங்கே?",
+    "te": "నా ఆర్డర్ ఎక్కడ ఉంది?",
+    "kn": "ನನ್ನ ಆರ್ಡರ್ ಎಲ್ಲಿದೆ?",
+    "ml": "എന്റെ ഓർഡർ എവിടെ?",
+    "mr": "माझी ऑर्डर कुठे आहे?",
+    "gu": "મારો ઓર્ડર ક્યાં છે?",
+    "pa": "ਮੇਰਾ ਆਰਡਰ ਕਿੱਥੇ ਹੈ?",
+    "or": "ମୋ ଅର୍ଡର କେଉଁଠି ଅଛି?",
+}
+FIXTURE = {"hi": "hindi", "hinglish": "hinglish", "ta": "tamil"}  # else the English one
 
 
 def _free_port() -> int:
@@ -87,19 +105,30 @@ def main() -> int:
     parser.add_argument("--sample-rate", type=int, default=8000, choices=(8000, 16000, 24000))
     parser.add_argument("--log", default="out/demo-server.log", help="where the server logs go")
     parser.add_argument("--records", default="out/calls", help="where call records go")
+    parser.add_argument("--stt", choices=("deepgram", "sarvam"), help="STT_SERVICE (stand-in)")
+    parser.add_argument("--tts", choices=("cartesia", "sarvam"), help="TTS_SERVICE (stand-in)")
+    parser.add_argument("--language", help="BOT_LANGUAGE, e.g. hi, ta, hinglish")
     args = parser.parse_args()
+    language = (args.language or "").lower()
 
     stand_ins = StandIns(host="127.0.0.1", port=0)
     stand_ins.config.tts.voice = "espeak"  # real words; the tests use the cheaper tone
+    if language in ORDER_QUESTION:  # what the caller "says", in the bot's language
+        stand_ins.config.stt.default_transcript = ORDER_QUESTION[language]
     stand_ins.start()
     port = _free_port()
     print(f"Starting the bot with local stand-ins on port {port} (log: {args.log}) ...")
     env = demo_env(stand_ins, ROOT / args.records)
+    for name, value in (("STT_SERVICE", args.stt), ("TTS_SERVICE", args.tts)):
+        if value:
+            env[name] = value
+    if language:
+        env["BOT_LANGUAGE"] = language
     server = start_server(port, env, ROOT / args.log)
     try:
         script = [
             WaitForGreeting(timeout=15),
-            Say("order_status"),
+            Say(FIXTURE.get(language, "order_status")),
             WaitForBot(timeout=20),
             Hangup(),
         ]

@@ -55,7 +55,7 @@ def test_dockerfile_copies_everything_bot_imports():
 
 def test_requirements_pin_pipecat():
     requirements = (ROOT / "requirements.txt").read_text()
-    assert "pipecat-ai[silero,deepgram,openai,cartesia,websocket]==1.14.0" in requirements
+    assert "pipecat-ai[silero,deepgram,openai,cartesia,sarvam,websocket]==1.14.0" in requirements
 
 
 def test_the_deploy_command_is_installed():
@@ -68,3 +68,10 @@ def test_the_deploy_command_is_installed():
     )
     assert result.returncode == 0, result.stderr
     assert "deploy" in result.stdout.lower()
+
+
+def test_pcc_deploy_turns_on_krisp_for_phone_lines(monkeypatch):
+    monkeypatch.setattr("pipecatcloud.cli.config.deploy_config_path", str(ROOT / "pcc-deploy.toml"))
+    from pipecatcloud._utils.deploy_utils import load_deploy_config_file
+
+    assert load_deploy_config_file().krisp_viva.audio_filter == "tel"  # the telephony model

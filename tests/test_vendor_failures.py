@@ -14,7 +14,8 @@ import wave
 import numpy as np
 import pytest
 
-from exotel_bot.call.fallback import FALLBACK_PHRASES, recorded_apology
+from exotel_bot.call.fallback import recorded_apology
+from exotel_bot.call.phrases import PHRASES
 from simulator.caller import (
     Dtmf,
     ExpectClose,
@@ -25,7 +26,7 @@ from simulator.caller import (
     run_call,
 )
 
-EN = FALLBACK_PHRASES["en"]
+EN = PHRASES["en"]
 
 
 def spoken(stand_ins) -> list[str]:
@@ -104,7 +105,7 @@ async def test_llm_that_stays_down_ends_the_call_politely(server, stand_ins):
     # The bot hung up itself, cleanly, after an apology and then a goodbye.
     assert report.ended_by == "server" and report.close_code == 1000, report.summary()
     said = spoken(stand_ins)
-    assert said.index(EN.apology) < said.index(EN.goodbye)
+    assert said.index(EN.apology) < said.index(EN.trouble_goodbye)
     record = record_of(server, report.call_sid)
     assert sum("Error code: 429" in e["error"] for e in record["errors"]) == 2  # two turns
     assert record["end"]["reason"] == "bot_hung_up"
@@ -137,7 +138,8 @@ async def test_stt_that_rejects_us_ends_the_call_with_a_goodbye(server, stand_in
     report = await run_call(server.ws_url, [WaitForGreeting(), ExpectClose(30)])
     assert report.ended_by == "server" and report.close_code == 1000, report.summary()
     said = spoken(stand_ins)
-    assert said[-1] == EN.goodbye and said[0].startswith("Hello")  # greeting first, then goodbye
+    # greeting first, then goodbye
+    assert said[-1] == EN.trouble_goodbye and said[0].startswith("Hello")
     record = record_of(server, report.call_sid)
     assert "vendor failure: stt" in record["end"]["detail"]
 
@@ -194,7 +196,7 @@ async def test_tts_that_stays_down_apologises_and_hangs_up(server, stand_ins):
 
 
 def test_recorded_apologies_exist_for_every_language_and_rate():
-    for language in FALLBACK_PHRASES:
+    for language in PHRASES:
         for rate in (8000, 16000, 24000):
             pcm = recorded_apology(language, rate)
             seconds = len(pcm) / (2 * rate)

@@ -2,7 +2,9 @@
 
 The TTS cannot say "sorry, the TTS is down", so this sentence is rendered ahead of time with
 espeak-ng and sox (Debian: `apt-get install espeak-ng sox`) at each Exotel sample rate, and the
-WAVs are committed. Run it again after editing `FALLBACK_PHRASES[...].recorded`:
+WAVs are committed: English and Hindi at every rate, the other languages at 8 kHz only (the bot
+resamples them; phone quality at a tenth of the size). Run it again after editing a
+`recorded_apology` in exotel_bot/call/phrases.py:
 
     python -m exotel_bot.assets.make_fallback_audio
 """
@@ -13,9 +15,13 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from exotel_bot.call.fallback import FALLBACK_PHRASES, recorded_apology_path
+from exotel_bot.call.fallback import recorded_apology_path
+from exotel_bot.call.languages import LANGUAGES
+from exotel_bot.call.phrases import PHRASES
 
 SAMPLE_RATES = (8000, 16000, 24000)
+EVERY_RATE = ("en", "hi")  # the rest ship at 8 kHz only
+SAME_AS = {"en-in": "en"}  # languages whose apology is another's, word for word
 WORDS_PER_MINUTE = "175"
 
 
@@ -35,10 +41,12 @@ def render(text: str, voice: str, sample_rate: int, out: Path) -> None:
 
 
 def main() -> None:
-    for language, phrases in FALLBACK_PHRASES.items():
-        for rate in SAMPLE_RATES:
+    for language, phrases in PHRASES.items():
+        if language in SAME_AS:
+            continue
+        for rate in SAMPLE_RATES if language in EVERY_RATE else (8000,):
             out = recorded_apology_path(language, rate)
-            render(phrases.recorded, phrases.espeak_voice, rate, out)
+            render(phrases.recorded_apology, LANGUAGES[language].espeak_voice, rate, out)
             print(f"{out.relative_to(Path.cwd())}: {out.stat().st_size // 1024} KB")
 
 

@@ -41,7 +41,7 @@ from pipecat.frames.frames import (
 from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
 from pipecat.services.llm_service import FunctionCallParams
 
-from exotel_bot.call.languages import Language
+from exotel_bot.call.phrases import Phrases
 from exotel_bot.records.recorder import TURN_CAUSE
 from exotel_bot.settings import Settings
 from exotel_bot.wire.handshake import ExotelCall
@@ -150,14 +150,14 @@ class CallControl:
         self,
         call: ExotelCall,
         settings: Settings,
-        language: Language,
+        phrases: Phrases,
         decisions: TransferDecisions | None = None,
         on_end: Callable[[str, str], None] | None = None,
     ):
         self.call = call
         self.end_reason: str | None = None
         self._settings = settings
-        self._language = language
+        self._phrases = phrases
         self._decisions = decisions or transfer_decisions
         self._on_end = on_end  # e.g. the call record's set_end_reason(outcome, detail)
         self._input = _ControlInput(self)
@@ -205,10 +205,14 @@ class CallControl:
         *,
         outcome: str = "bot_hung_up",
         cause: str = "goodbye",
+        via: FrameProcessor | None = None,
     ) -> None:
         """Say `goodbye`, wait until the caller has heard it, then close the stream.
 
-        `cause` names the goodbye's bot turn in the call record ("time_limit", ...)."""
+        `cause` names the goodbye's bot turn in the call record ("time_limit", ...). `via` is
+        the processor the goodbye leaves from, when one between `input()` and the TTS holds
+        frames back (the voicemail detector does, once it has heard a machine).
+        """
         if self._ending:
             return
         self._ending = True
@@ -221,9 +225,9 @@ class CallControl:
             speech = TTSSpeakFrame(goodbye)
             speech.interruptible = False
             speech.metadata[TURN_CAUSE] = cause
-            await self._input.push_frame(speech)
+            await (via or self._input).push_frame(speech)
         # Audio contexts keep frames in order, so this mark leaves after the goodbye's audio.
-        await self._input.push_frame(self._mark_frame("goodbye"))
+        await (via or self._input).push_frame(self._mark_frame("goodbye"))
         try:
             await asyncio.wait_for(heard.wait(), self._settings.goodbye_timeout_secs)
             logger.info("The caller has heard the goodbye; closing the stream")
@@ -237,13 +241,13 @@ class CallControl:
             return
         self._decisions.set(self.call.call_sid, "transfer")
         logger.info(f"Transferring to an agent ({reason})")
-        await self.hang_up(reason, self._language.transfer, outcome="transferred", cause="transfer")
+        await self.hang_up(reason, self._phrases.transfer, outcome="transferred", cause="transfer")
 
     # Not cancelled by a barge-in: once the LLM decided to hang up or transfer, that stands.
     @tool_options(cancel_on_interruption=False)
     async def _on_end_call(self, params: FunctionCallParams) -> None:
         reason = str(params.arguments.get("reason") or "conversation over")
-        goodbye = str(params.arguments.get("goodbye") or self._language.goodbye)
+        goodbye = str(params.arguments.get("goodbye") or self._phrases.goodbye)
         await self._acknowledge(params, "ending call", self.hang_up(reason, goodbye))
 
     @tool_options(cancel_on_interruption=False)
@@ -267,11 +271,11 @@ class CallControl:
         self._check_ins += 1
         if self._check_ins > self._settings.silence_check_ins:
             await self.hang_up(
-                "caller silent", self._language.silence_goodbye, cause="silence_goodbye"
+                "caller silent", self._phrases.silence_goodbye, cause="silence_goodbye"
             )
         else:
             logger.info(f"Caller silent: check-in {self._check_ins}")
-            check_in = TTSSpeakFrame(self._language.check_in)
+            check_in = TTSSpeakFrame(self._phrases.check_in)
             check_in.metadata[TURN_CAUSE] = "silence_check_in"
             await self._input.push_frame(check_in)
 
@@ -292,7 +296,7 @@ class CallControl:
 
     async def _time_limit(self) -> None:
         await asyncio.sleep(self._settings.max_call_secs)
-        await self.hang_up("time limit reached", self._language.time_up, cause="time_limit")
+        await self.hang_up("time limit reached", self._phrases.time_up, cause="time_limit")
 
     async def exotel_event(self, message: dict) -> None:
         event = message.get("event")
@@ -339,7 +343,7 @@ class CallControl:
             return
         logger.info(f"Keypad input: {len(digits)} digit(s)")
         self.caller_spoke()
-        message = {"role": "user", "content": f"(The caller typed on the keypad: {digits})"}
+        message = {"role": "user", "content": self._phrases.keypad.format(digits=digits)}
         keypad = LLMMessagesAppendFrame(messages=[message], run_llm=True)
         keypad.metadata[TURN_CAUSE] = "keypad"
         await self._input.push_frame(keypad)

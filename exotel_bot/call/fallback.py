@@ -23,10 +23,11 @@ import contextlib
 import uuid
 import wave
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
+import soxr
 from loguru import logger
 from pipecat.frames.frames import (
     BotStoppedSpeakingFrame,
@@ -48,6 +49,7 @@ from pipecat.frames.frames import (
 from pipecat.observers.base_observer import BaseObserver, FramePushed
 from pipecat.processors.frame_processor import FrameProcessor
 
+from exotel_bot.call.phrases import phrases_for
 from exotel_bot.records.recorder import TURN_CAUSE
 from exotel_bot.settings import Settings
 from exotel_bot.wire.handshake import ExotelCall
@@ -61,57 +63,33 @@ GREETING_GRACE_SECS = 8.0
 STT_GRACE_SECS = 2.0
 
 
-@dataclass(frozen=True)
-class FallbackPhrases:
-    """What the caller hears when a vendor fails, in one language."""
-
-    apology: str  # the LLM failed; spoken by the TTS, and the call goes on
-    goodbye: str  # a vendor is gone for good; spoken by the TTS, then the bot hangs up
-    recorded: str  # the TTS itself failed: pre-rendered by make_fallback_audio.py
-    espeak_voice: str  # the espeak-ng voice that pre-renders `recorded`
-
-
-FALLBACK_PHRASES = {
-    "en": FallbackPhrases(
-        apology="Sorry, I had a problem there. Could you say that again?",
-        goodbye=(
-            "Sorry, I'm having technical trouble and can't help right now. "
-            "Please call again later. Goodbye!"
-        ),
-        recorded="Sorry, we're having a technical problem.",
-        espeak_voice="en-us",
-    ),
-    "hi": FallbackPhrases(
-        apology="माफ़ कीजिए, कुछ गड़बड़ हो गई। क्या आप फिर से बोल सकते हैं?",
-        goodbye=(
-            "माफ़ कीजिए, तकनीकी समस्या की वजह से मैं अभी मदद नहीं कर पा रही हूँ। "
-            "कृपया बाद में फिर कॉल करें। नमस्ते!"
-        ),
-        recorded="माफ़ कीजिए, हमें तकनीकी समस्या आ रही है।",
-        espeak_voice="hi",
-    ),
-}
-
-
-def phrases_for(language: str) -> FallbackPhrases:
-    """The fallback phrases of `language`, English when it has none."""
-    return FALLBACK_PHRASES.get(language, FALLBACK_PHRASES["en"])
-
-
 def recorded_apology_path(language: str, sample_rate: int) -> Path:
     return ASSETS / f"tts_down_{language}_{sample_rate // 1000}k.wav"
 
 
 @lru_cache(maxsize=16)
 def recorded_apology(language: str, sample_rate: int) -> bytes:
-    """The pre-rendered apology as 16-bit mono PCM at `sample_rate` (English if none exists)."""
-    path = recorded_apology_path(language, sample_rate)
-    if not path.exists():
-        path = recorded_apology_path("en", sample_rate)
+    """The pre-rendered apology as 16-bit mono PCM at `sample_rate`.
+
+    A language may ship only its 8 kHz rendering (phone quality, a tenth of the size): it is
+    resampled (soxr, pipecat's own resampler library). English when the language has none.
+    """
+    for path in (
+        recorded_apology_path(language, sample_rate),
+        recorded_apology_path(language, 8000),
+        recorded_apology_path("en", sample_rate),
+    ):
+        if path.exists():
+            break
     with wave.open(str(path), "rb") as wav:
-        if (wav.getnchannels(), wav.getsampwidth(), wav.getframerate()) != (1, 2, sample_rate):
-            raise ValueError(f"{path} is not 16-bit mono PCM at {sample_rate} Hz")
-        return wav.readframes(wav.getnframes())
+        rate = wav.getframerate()
+        if (wav.getnchannels(), wav.getsampwidth()) != (1, 2) or rate not in (8000, sample_rate):
+            raise ValueError(f"{path} is not 16-bit mono PCM at 8000 or {sample_rate} Hz")
+        pcm = wav.readframes(wav.getnframes())
+    if rate == sample_rate:
+        return pcm
+    samples = soxr.resample(np.frombuffer(pcm, dtype="<i2"), rate, sample_rate)
+    return samples.astype("<i2").tobytes()
 
 
 HangUp = Callable[[str, str | None], Awaitable[None]]
@@ -289,7 +267,9 @@ class VendorFallback(BaseObserver):
             self._incident(role, service, error, "a spoken goodbye, then a hang-up")
             with contextlib.suppress(TimeoutError):  # never talk over the greeting
                 await asyncio.wait_for(self._bot_has_spoken.wait(), GREETING_GRACE_SECS)
-            await self._hang_up(f"vendor failure: {role} ({service})", self._phrases.goodbye)
+            await self._hang_up(
+                f"vendor failure: {role} ({service})", self._phrases.trouble_goodbye
+            )
 
     async def _say(self, text: str) -> None:
         self._apologised_this_turn = True

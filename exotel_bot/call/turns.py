@@ -21,8 +21,8 @@ per turn plus a model per call; see docs/benchmarks.md.
 from __future__ import annotations
 
 import asyncio
-import re
 import time
+import unicodedata
 
 from loguru import logger
 from pipecat.audio.vad.vad_analyzer import VADParams
@@ -51,21 +51,58 @@ STT_WAIT_SECS = 1.0
 
 COMPLETE, INCOMPLETE, UNSURE = "complete", "incomplete", "unsure"
 
-_QUESTION_OR_EXCLAMATION = ("?", "!", "？", "！")
-_FULL_STOPS = (".", "。", "।", "॥")
-_TRAILING_OFF = (",", ";", ":", "-", "–", "—", "…", "...")
+# Sentence ends in the scripts the bot hears: Latin, Devanagari/Bengali/Gurmukhi/Odia danda
+# (।, ॥), Urdu (۔, ؟), CJK. Tamil, Telugu, Kannada, Malayalam, Gujarati and Marathi write ".".
+_QUESTION_OR_EXCLAMATION = ("?", "!", "？", "！", "؟")
+_FULL_STOPS = (".", "。", "।", "॥", "۔")
+_TRAILING_OFF = (",", ";", ":", "-", "–", "—", "…", "...", "،")
 # Words a finished sentence hardly ever ends with: articles, possessives, conjunctions,
-# "to", the verb "to be", and fillers. A trailing full stop does not change that: STT
-# services punctuate fragments too.
+# "to", the verb "to be", and fillers, in each language the bot speaks (call/languages.py).
+# A trailing full stop does not change that: STT services punctuate fragments too.
 # fmt: off
 DANGLING_WORDS = frozenset({
+    # English
     "a", "an", "the", "my", "your", "our", "their",
     "and", "or", "but", "nor", "because", "although", "if", "unless", "whether", "than",
     "to", "is", "are", "was", "were", "am",
     "um", "uh", "er", "erm", "hmm",
+    # Hindi / Hinglish: and, or, but, that, because, if, meaning, like; fillers
+    "और", "या", "लेकिन", "पर", "कि", "क्योंकि", "अगर", "मतलब", "यानी", "जैसे", "उम्म", "अं",
+    # Marathi: and, or, but, because, meaning
+    "आणि", "किंवा", "पण", "कारण", "म्हणजे",
+    # Bengali: and, and, but, or, because, meaning
+    "এবং", "আর", "কিন্তু", "বা", "কারণ", "মানে",
+    # Tamil: and, but, or, because
+    "மற்றும்", "ஆனால்", "அல்லது", "ஏனென்றால்",
+    # Telugu: and, but, or, because
+    "మరియు", "కానీ", "లేదా", "ఎందుకంటే",
+    # Kannada: and, but, or, because
+    "ಮತ್ತು", "ಆದರೆ", "ಅಥವಾ", "ಏಕೆಂದರೆ",
+    # Malayalam: but, or, because ("and" is a suffix, -ഉം)
+    "പക്ഷേ", "അല്ലെങ്കിൽ", "കാരണം",
+    # Gujarati: and, but, or, because
+    "અને", "પણ", "અથવા", "કારણ",
+    # Punjabi: and, but, or, that, because
+    "ਅਤੇ", "ਪਰ", "ਜਾਂ", "ਕਿ", "ਕਿਉਂਕਿ",
+    # Odia: and, but, or, because
+    "ଏବଂ", "କିନ୍ତୁ", "କିମ୍ବା", "କାରଣ",
 })
 # fmt: on
-_WORD = re.compile(r"[\w']+", re.UNICODE)
+
+
+def _last_word(text: str) -> str:
+    """The last word, lower-cased, without the punctuation around it.
+
+    Split on spaces, not with `\\w`: Indic vowel signs (e.g. the ि in कि) are combining marks,
+    which a regex word class does not count as letters.
+    """
+    words = text.lower().split()
+    while words:
+        word = "".join(c for c in words[-1] if not unicodedata.category(c).startswith("P"))
+        if word:
+            return word
+        words.pop()
+    return ""
 
 
 def text_verdict(text: str) -> str:
@@ -77,8 +114,7 @@ def text_verdict(text: str) -> str:
         return COMPLETE
     if text.endswith(_TRAILING_OFF):
         return INCOMPLETE
-    words = _WORD.findall(text.lower())
-    if words and words[-1] in DANGLING_WORDS:
+    if _last_word(text) in DANGLING_WORDS:
         return INCOMPLETE
     if text.endswith(_FULL_STOPS):
         return COMPLETE

@@ -1,1 +1,2 @@
-"""Vendor services (STT, LLM, TTS) as this template builds and shares them."""
+"""Vendor services (STT, LLM, TTS, the Krisp noise filter) as this template builds and shares
+them."""

@@ -13,7 +13,7 @@ from .app import StandIns
 def _parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m simulator.standins",
-        description="Serve local Deepgram, OpenAI and Cartesia stand-ins on one port.",
+        description="Serve local Deepgram, OpenAI, Cartesia and Sarvam stand-ins on one port.",
     )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=9100, help="0 picks a free port")

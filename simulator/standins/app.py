@@ -1,6 +1,6 @@
-"""All three stand-ins on one aiohttp port, and a runner for tests, demos and benchmarks.
+"""All the vendor stand-ins on one aiohttp port, and a runner for tests, demos and benchmarks.
 
-One port keeps the wiring to three environment variables and one process, and the
+One port keeps the wiring to a few environment variables and one process, and the
 runner can live in a background thread so synchronous tests can drive a real bot.
 """
 
@@ -16,6 +16,8 @@ from .cartesia import CartesiaStandIn
 from .config import StandInConfig
 from .deepgram import DeepgramStandIn
 from .openai_chat import OpenAIStandIn
+from .sarvam_stt import SarvamSttStandIn
+from .sarvam_tts import SarvamTtsStandIn
 
 STANDINS_KEY = web.AppKey("standins", object)
 
@@ -28,6 +30,8 @@ def build_app(standins: StandIns) -> web.Application:
     app.router.add_post("/v1/chat/completions", standins.openai.chat_completions)
     app.router.add_get("/v1/models", standins.openai.models)
     app.router.add_get("/tts/websocket", standins.cartesia.handle)
+    app.router.add_get("/speech-to-text-realtime/ws", standins.sarvam_stt.handle)
+    app.router.add_get("/text-to-speech/ws", standins.sarvam_tts.handle)
     app.router.add_post("/_control/config", _patch_config)
     app.router.add_get("/_control/config", _get_config)
     app.router.add_get("/_control/state", _get_state)
@@ -63,6 +67,8 @@ async def _close_sockets(app: web.Application) -> None:
     standins.openai.shutting_down = True
     await standins.deepgram.close_all()
     await standins.cartesia.close_all()
+    await standins.sarvam_stt.close_all()
+    await standins.sarvam_tts.close_all()
 
 
 class StandIns:
@@ -75,6 +81,8 @@ class StandIns:
         self.deepgram = DeepgramStandIn(self.config)
         self.openai = OpenAIStandIn(self.config)
         self.cartesia = CartesiaStandIn(self.config)
+        self.sarvam_stt = SarvamSttStandIn(self.config)
+        self.sarvam_tts = SarvamTtsStandIn(self.config)
         self._runner: web.AppRunner | None = None
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -85,6 +93,8 @@ class StandIns:
             "DEEPGRAM_BASE_URL": f"ws://{self.host}:{self.port}",
             "OPENAI_BASE_URL": f"http://{self.host}:{self.port}/v1",
             "CARTESIA_WS_URL": f"ws://{self.host}:{self.port}/tts/websocket",
+            "SARVAM_STT_URL": f"ws://{self.host}:{self.port}/speech-to-text-realtime/ws",
+            "SARVAM_TTS_URL": f"ws://{self.host}:{self.port}/text-to-speech/ws",
         }
 
     def reset(self) -> None:
@@ -93,6 +103,8 @@ class StandIns:
         self.deepgram.reset()
         self.openai.reset()
         self.cartesia.reset()
+        self.sarvam_stt.reset()
+        self.sarvam_tts.reset()
 
     def state(self) -> dict[str, Any]:
         """What was recorded so far, as JSON-ready data (no audio bytes)."""
@@ -101,6 +113,8 @@ class StandIns:
             "deepgram": {"connections": self.deepgram.state()},
             "openai": {"requests": self.openai.requests},
             "cartesia": self.cartesia.state(),
+            "sarvam_stt": {"connections": self.sarvam_stt.state()},
+            "sarvam_tts": self.sarvam_tts.state(),
         }
 
     # In an existing event loop.

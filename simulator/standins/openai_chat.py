@@ -61,6 +61,45 @@ def choose_answer(config: StandInConfig, messages: list[dict[str, Any]]) -> dict
     return {"reply": _fill(llm.default_reply, user), "tool_call": None}
 
 
+# What an answering machine says and a person picking up does not (English and Hindi).
+MACHINE_WORDS = re.compile(
+    r"leave (me |us )?(a |your )?message|after the (tone|beep)|you'?ve reached|you have reached|"
+    r"not available|can'?t take your call|unable to take|voice ?mail|mailbox|record your message|"
+    r"संदेश छोड़|बीप के बाद|उपलब्ध नहीं",
+    re.IGNORECASE,
+)
+
+
+def is_classification(body: dict[str, Any]) -> bool:
+    """A pipecat `LLMClassifier` request: non-streaming, with a JSON-schema response format."""
+    response_format = body.get("response_format") or {}
+    return response_format.get("type") == "json_schema" and not body.get("stream")
+
+
+def classify(body: dict[str, Any]) -> str:
+    """Answer each question of a classifier request; `voicemail` is judged from the transcript.
+
+    The classifier's message reads 'Input:\n<what was heard>\n\nQuestion "voicemail": ...'.
+    A recorded-message monologue ("... leave a message after the tone") is voicemail; anything
+    else ("hello?") is a person. Other choice questions get their first option.
+    """
+    messages = body.get("messages") or []
+    text = message_text(messages[-1]) if messages else ""
+    heard = text.split("Input:", 1)[-1].split("\n\nQuestion", 1)[0]
+    schema = (body["response_format"].get("json_schema") or {}).get("schema") or {}
+    answers: dict[str, Any] = {}
+    for name, question in (schema.get("properties") or {}).items():
+        options = (((question.get("properties") or {}).get("choice") or {}).get("enum")) or []
+        if name == "voicemail" and {"voicemail", "conversation"} <= set(options):
+            choice = "voicemail" if MACHINE_WORDS.search(heard) else "conversation"
+        else:
+            choice = options[0] if options else None
+        if choice is not None:
+            odds = {o: (0.95 if o == choice else 0.05 / max(1, len(options) - 1)) for o in options}
+            answers[name] = {"choice": choice, "probabilities": odds}
+    return json.dumps(answers)
+
+
 def _word_chunks(text: str, per_chunk: int) -> list[str]:
     """Split text into pieces of a few words that concatenate back to the text."""
     pieces = re.findall(r"\S+\s*|\s+", text)
@@ -79,6 +118,7 @@ class OpenAIStandIn:
         self.config = config
         self._lock = threading.Lock()
         self._requests: list[dict[str, Any]] = []
+        self._classifications: list[dict[str, Any]] = []
         self.shutting_down = False
 
     @property
@@ -87,9 +127,19 @@ class OpenAIStandIn:
         with self._lock:
             return list(self._requests)
 
+    @property
+    def classifications(self) -> list[dict[str, Any]]:
+        """Classifier requests (e.g. voicemail detection) with the answer given, oldest first.
+
+        Kept apart from `requests`, which hold the conversation's chat requests only.
+        """
+        with self._lock:
+            return list(self._classifications)
+
     def reset(self) -> None:
         with self._lock:
             self._requests.clear()
+            self._classifications.clear()
 
     async def models(self, request: web.Request) -> web.Response:
         created = int(time.time())
@@ -104,6 +154,11 @@ class OpenAIStandIn:
             body = await request.json()
         except ValueError:
             return _error_response(400, "Request body is not JSON.", "invalid_request_error")
+        if isinstance(body, dict) and is_classification(body):
+            answer = {"reply": classify(body), "tool_call": None}
+            with self._lock:
+                self._classifications.append({"request": body, "answer": answer["reply"]})
+            return web.json_response(_completion(body.get("model") or "gpt-4o-mini", answer, 1))
         with self._lock:
             self._requests.append(body)
 
