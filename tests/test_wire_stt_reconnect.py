@@ -20,8 +20,7 @@ def spoken(stand_ins) -> list[str]:
 
 
 async def test_drop_mid_utterance_is_replayed_and_answered(server, stand_ins):
-    stand_ins.config.stt.transcripts.extend(["Where is my order?"])
-    stand_ins.config.stt.interim_interval = 0  # the transcript is only taken at the end
+    stand_ins.config.stt.default_transcript = "Where is my order?"  # whichever socket hears it
     stand_ins.config.stt.fail_mode, stand_ins.config.stt.fail_count = "drop_mid_utterance", 1
     report = await run_call(
         server.ws_url,

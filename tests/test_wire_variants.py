@@ -165,3 +165,23 @@ async def test_twilio_start_is_still_refused(server):
             await ws.recv()
     assert closed.value.rcvd.code == 1008
     assert "tracks" in closed.value.rcvd.reason
+
+
+async def test_event_key_spelled_Event_and_upper_case_names(server):
+    """Some Connect paths spell the key `Event`; names in capitals are read the same."""
+    start = {
+        "Event": "Start",
+        "streamSid": "MZevent1",
+        "start": {"callSid": "CAevent1", "accountSid": "AC1", "mediaFormat": {"sampleRate": 8000}},
+    }
+    silence = {"Event": "MEDIA", "streamSid": "MZevent1", "media": {"payload": "AAAA" * 400}}
+    async with websockets.connect(server.ws_url) as ws:
+        await ws.send(json.dumps(start))
+        await ws.send(json.dumps(silence))
+        greeting = json.loads(await ws.recv())  # the bot answers: the call was accepted
+        assert greeting["streamSid"] == "MZevent1" and "stream_sid" not in greeting
+        await ws.send(json.dumps({"Event": "STOP", "streamSid": "MZevent1", "stop": None}))
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            while True:
+                await ws.recv()
+    assert closed.value.rcvd.code == 1000

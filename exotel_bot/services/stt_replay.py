@@ -46,6 +46,7 @@ class ReplayingDeepgramSTTService(DeepgramSTTService):
         self._replay_limit = 0
         self._reconnect_task = None
         self._caller_speaking = False
+        self._drop_reported = False  # one error report per dropped connection
         self.reconnects = 0
 
     @property
@@ -81,9 +82,32 @@ class ReplayingDeepgramSTTService(DeepgramSTTService):
         self.reconnects += 1
         await self.push_error(error_msg="connection lost; reconnecting at once")
         await self._reconnect()  # pipecat's cycle: buffers live audio, _do_reconnect, replays
+        self._drop_reported = False  # the old connection (and its errors) are gone
         if self._connection is not None and not self._caller_speaking and self._replay:
             self.request_finalize()  # the caller already stopped: no VAD stop will come
             await self._connection.send_finalize(ListenV1Finalize(type="Finalize"))
+
+    async def push_error(
+        self,
+        error_msg: str,
+        exception: Exception | None = None,
+        fatal: bool = False,
+        category=None,
+        force_treat_as_permanent: bool = False,
+    ):
+        """Report a drop once: the dead socket's own error and ours are one event."""
+        if not (fatal or force_treat_as_permanent):
+            if self._drop_reported:
+                logger.debug(f"{self}: {error_msg} (the drop is already reported)")
+                return
+            self._drop_reported = True
+        await super().push_error(
+            error_msg,
+            exception=exception,
+            fatal=fatal,
+            category=category,
+            force_treat_as_permanent=force_treat_as_permanent,
+        )
 
     async def _do_reconnect(self):
         await super()._do_reconnect()
