@@ -8,11 +8,11 @@ the caller hears the apology instead of silence.
 
 from __future__ import annotations
 
-from exotel_bot.call.fallback import FALLBACK_PHRASES
+from exotel_bot.call.phrases import phrases_for
 from simulator.caller import Hangup, Say, WaitForBot, WaitForGreeting, run_call
 from tests.wire_checks import assert_deepgram_heard
 
-APOLOGY = FALLBACK_PHRASES["en"].apology
+APOLOGY = phrases_for("en").apology
 
 
 def spoken(stand_ins) -> list[str]:
