@@ -10,9 +10,13 @@ from simulator.caller import Hangup, Say, WaitForBot, WaitForGreeting, run_call
 
 
 def tool_results(stand_ins) -> list[dict]:
-    """Every tool result the LLM was sent, newest request last."""
-    messages = stand_ins.openai.requests[-1]["messages"]
-    return [json.loads(m["content"]) for m in messages if m["role"] == "tool"]
+    """The tool results in the request that carried the most of them (each request resends
+    the conversation, so a later request holds every earlier result too)."""
+    per_request = [
+        [json.loads(m["content"]) for m in request["messages"] if m["role"] == "tool"]
+        for request in stand_ins.openai.requests
+    ]
+    return max(per_request, key=len, default=[])
 
 
 async def test_lookup_order_answers_from_the_bot(server, stand_ins):
