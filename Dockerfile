@@ -6,4 +6,5 @@ RUN pip install --no-cache-dir -r requirements.txt
 
 # Everything bot.py imports (tests/test_deploy.py checks this list).
 COPY ./bot.py bot.py
+COPY ./phrases.py phrases.py
 COPY ./exotel_bot exotel_bot

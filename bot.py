@@ -27,7 +27,7 @@ from exotel_bot.call.caller_audio import CallerAudioSink
 from exotel_bot.call.control import CallControl
 from exotel_bot.call.fallback import VendorFallback
 from exotel_bot.call.languages import LANGUAGES
-from exotel_bot.call.phrases import phrases_for
+from exotel_bot.call.phrases import Phrases
 from exotel_bot.call.turns import phone_turn_strategies, phone_vad
 from exotel_bot.call.vad import warm_up
 from exotel_bot.logs import call_logging, hide_secrets, setup_logging
@@ -40,6 +40,7 @@ from exotel_bot.services.speech import make_stt, make_tts
 from exotel_bot.settings import Settings, load_settings
 from exotel_bot.wire.handshake import ExotelCall, accept_exotel_call
 from exotel_bot.wire.transport import exotel_transport
+from phrases import PHRASES
 
 setup_logging()
 warm_up()  # load the shared voice model now, so the first call is as quick as the tenth
@@ -64,7 +65,7 @@ async def lookup_order(params: FunctionCallParams, order_id: str):
     await params.result_callback(order or {"status": "no order with that number"})
 
 
-def system_prompt(call: ExotelCall, language: str) -> str:
+def system_prompt(call: ExotelCall, phrases: Phrases) -> str:
     """What the LLM knows about its job and this call. Custom parameters come from the flow URL;
     on an outbound call, `call.dial_context` is the context given to /dialout."""
     caller = call.custom_parameters.get("name") or "the caller"
@@ -80,19 +81,18 @@ def system_prompt(call: ExotelCall, language: str) -> str:
         "You are a friendly, efficient phone assistant for Acme Store. "
         "You are on a phone call: answer in one or two short spoken sentences, "
         "with no lists, markdown or emoji, and spell out numbers the way people say them. "
-        f"Always answer in {phrases_for(language).answer_in}. "
+        f"Always answer in {phrases.answer_in}. "
         f"{about}"
-        f"Keypad presses reach you as '{phrases_for(language).keypad.format(digits='...')}'. "
+        f"Keypad presses reach you as '{phrases.keypad.format(digits='...')}'. "
         "To say where an order is, use lookup_order with its number. "
         "When the caller is done, say a short goodbye with the end_call tool. "
         "If they ask for a person or you cannot help, use transfer_to_agent."
     )
 
 
-def greeting(call: ExotelCall, language: str) -> str:
+def greeting(call: ExotelCall, phrases: Phrases) -> str:
     """The first words the caller hears; spoken straight away, without waiting for the LLM.
-    The words, in every language, are in exotel_bot/call/phrases.py."""
-    phrases = phrases_for(language)
+    The words, in every language, are in phrases.py."""
     if call.direction == "outbound":  # introduce yourself and say why you are calling
         context = call.dial_context
         return phrases.greet_outbound(context.get("name"), context.get("purpose"))
@@ -103,10 +103,10 @@ async def run_bot(call: ExotelCall, runner_args: RunnerArguments, settings: Sett
     """Build the pipeline for one call and run it until the call ends."""
     transport = exotel_transport(runner_args.websocket, call, settings)
     language = LANGUAGES[settings.language]
+    phrases = PHRASES[settings.language]  # every sentence the bot speaks itself (phrases.py)
     # The call's record: transcript, latency per turn, optional recording (exotel_bot/records/).
     recorder = CallRecorder(call, settings, transport)
     # Hang-up, transfer, keypad, silence and time limits (see exotel_bot/call/control.py).
-    phrases = phrases_for(settings.language)
     control = CallControl(call, settings, phrases, on_end=recorder.set_end_reason)
 
     stt = make_stt(settings, language)  # STT_SERVICE: Deepgram or Sarvam (exotel_bot/services/)
@@ -115,7 +115,7 @@ async def run_bot(call: ExotelCall, runner_args: RunnerArguments, settings: Sett
         base_url=settings.openai_base_url,
         settings=OpenAILLMService.Settings(
             model=settings.openai_model,
-            system_instruction=system_prompt(call, settings.language),
+            system_instruction=system_prompt(call, phrases),
         ),
     )
     tts = make_tts(settings, language)  # TTS_SERVICE: Cartesia or Sarvam (exotel_bot/services/)
@@ -141,7 +141,7 @@ async def run_bot(call: ExotelCall, runner_args: RunnerArguments, settings: Sett
     )
 
     # OUTBOUND_WAIT_FOR_HELLO: the greeting answers the callee's first words (exotel_bot/outbound/).
-    hello_gate = WaitForHello(greeting(call, settings.language), enabled=call.wait_for_hello)
+    hello_gate = WaitForHello(greeting(call, phrases), enabled=call.wait_for_hello)
 
     pipeline = Pipeline(
         [
@@ -173,13 +173,13 @@ async def run_bot(call: ExotelCall, runner_args: RunnerArguments, settings: Sett
         observers=[recorder],
     )
     # A vendor fails mid-call: an apology instead of silence (see exotel_bot/call/fallback.py).
-    fallback = VendorFallback(call, settings, hang_up=control.hang_up)
+    fallback = VendorFallback(call, settings, phrases, hang_up=control.hang_up)
     fallback.watch(worker, stt=stt, llm=llm, tts=tts)
 
     @transport.event_handler("on_client_connected")
     async def on_client_connected(transport, websocket):
         if not call.wait_for_hello:
-            await worker.queue_frames([TTSSpeakFrame(greeting(call, settings.language))])
+            await worker.queue_frames([TTSSpeakFrame(greeting(call, phrases))])
 
     @transport.event_handler("on_client_disconnected")
     async def on_client_disconnected(transport, websocket):

@@ -132,3 +132,28 @@ def server_factory(stand_ins, tmp_path_factory):
 def server(server_factory) -> BotServer:
     """The bot with default settings, shared by the tests that need nothing special."""
     return server_factory()
+
+
+def expected_greeting(
+    language: str = "en",
+    *,
+    name: str | None = None,
+    outbound_context: dict | None = None,
+) -> str:
+    """What bot.py's greeting() says for such a call: tests compare with it, never with words
+    of their own, so a user who rewrites the greeting or its phrases keeps a green suite."""
+    import bot  # the bot the server runs (imported here: it loads the VAD model)
+    from exotel_bot.wire.handshake import ExotelCall
+    from phrases import PHRASES
+
+    call = ExotelCall(
+        call_sid="CA-test",
+        stream_sid="MZ-test",
+        account_sid="AC-test",
+        from_number="",
+        to_number="",
+        custom_parameters={"name": name} if name else {},
+        direction="outbound" if outbound_context is not None else "inbound",
+        dial_context=outbound_context or {},
+    )
+    return bot.greeting(call, PHRASES[language])

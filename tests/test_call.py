@@ -11,7 +11,7 @@ import websockets
 
 from simulator.audio import fixture, load_wav
 from simulator.caller import BargeIn, Hangup, Say, WaitForBot, WaitForGreeting, run_call
-from tests.conftest import SECRET_KEYS
+from tests.conftest import SECRET_KEYS, expected_greeting
 
 
 def rms_db(pcm: bytes) -> float:
@@ -84,7 +84,7 @@ async def test_caller_details_reach_greeting_and_prompt(server, stand_ins):
     )
     assert report.ok, report.summary()
     greeting = stand_ins.cartesia.requests[0]["transcript"]
-    assert greeting.startswith("Hello Asha!")
+    assert greeting == expected_greeting(name="Asha")
     system = stand_ins.openai.requests[0]["messages"][0]
     assert system["role"] == "system"
     assert "+919812345678" in system["content"] and "Asha" in system["content"]

@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from phrases import PHRASES
 from simulator.caller import (
     Dtmf,
     ExpectClose,
@@ -20,6 +21,7 @@ from simulator.caller import (
     WaitForGreeting,
     run_call,
 )
+from tests.conftest import expected_greeting
 
 GOODBYE = "Goodbye Asha, and thank you for calling Acme Store."
 
@@ -110,7 +112,7 @@ async def test_transfer_to_agent_sets_passthru_decision(server, stand_ins):
     )
     report = await run_call(server.ws_url, [WaitForGreeting(), Say("yes"), ExpectClose(timeout=20)])
     assert report.ended_by == "server" and report.close_code == 1000, report.summary()
-    assert any("connect you to a colleague" in text for text in spoken(stand_ins))
+    assert PHRASES["en"].transfer in spoken(stand_ins)
     assert passthru(server, report.call_sid) == 200
     assert passthru(server, "CA-some-other-call") == 302
     server.wait_for_no_calls()
@@ -161,7 +163,7 @@ async def test_silence_check_ins_then_hang_up(impatient_server, stand_ins):
     report = await run_call(impatient_server.ws_url, [WaitForGreeting(), ExpectClose(40)])
     assert report.ended_by == "server" and report.close_code == 1000, report.summary()
     texts = spoken(stand_ins)
-    assert texts.count("Are you still there?") == 2
+    assert texts.count(PHRASES["en"].check_in) == 2
     assert any("I can't hear you" in text for text in texts)
     impatient_server.wait_for_no_calls()
     assert "Call ended: bot hung up: caller silent" in impatient_server.log()
@@ -190,5 +192,5 @@ async def test_hindi_reaches_deepgram_and_cartesia(server_factory, stand_ins):
     assert stand_ins.deepgram.connections[-1].query["language"] == "hi"
     requests = [r for r in stand_ins.cartesia.requests if r.get("transcript")]
     assert {r.get("language") for r in requests} == {"hi"}
-    assert requests[0]["transcript"].startswith("नमस्ते")
-    assert "Always answer in Hindi" in stand_ins.openai.requests[0]["messages"][0]["content"]
+    assert requests[0]["transcript"] == expected_greeting("hi")
+    assert PHRASES["hi"].answer_in in stand_ins.openai.requests[0]["messages"][0]["content"]

@@ -16,9 +16,10 @@ from pathlib import Path
 import pytest
 
 from exotel_bot.call.languages import ALIASES, LANGUAGES
-from exotel_bot.call.phrases import PHRASES, Phrases
+from exotel_bot.call.phrases import Phrases
 from exotel_bot.call.turns import COMPLETE, INCOMPLETE, text_verdict
 from exotel_bot.settings import ConfigError, read_settings
+from phrases import PHRASES
 from simulator.caller import (
     BargeIn,
     ExpectClose,

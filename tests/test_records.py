@@ -31,7 +31,7 @@ from simulator.caller import (
     WaitForGreeting,
     run_call,
 )
-from tests.conftest import SECRET_KEYS
+from tests.conftest import SECRET_KEYS, expected_greeting
 from tools import call_report
 
 CHUNK_MS = 100  # the simulated caller's media chunk: the resolution of its timings
@@ -149,7 +149,7 @@ def test_transcript_has_every_turn_in_order(recorded_call):
     turns = record["turns"]
     assert [t["speaker"] for t in turns] == ["bot", "caller", "bot", "caller", "bot"]
     greeting, question, first_answer, cut_in, second_answer = turns
-    assert greeting["text"].startswith("Hello! Thanks for calling Acme Store.")
+    assert greeting["text"] == expected_greeting()
     assert question["text"] == "Where is my order?" and not question["barge_in"]
     assert first_answer["interrupted"] and first_answer["reply_to"] == question["index"]
     # Only what the caller heard before cutting in: the start of the stand-in's answer.
@@ -282,7 +282,7 @@ async def test_llm_failure_mid_call_still_leaves_a_record(server, stand_ins):
     server.wait_for_no_calls()
     record = read_record(server, report.call_sid)
     greeting, question = record["turns"][:2]  # any apology that follows depends on bot.py
-    assert greeting["speaker"] == "bot" and greeting["text"].startswith("Hello!")
+    assert greeting["speaker"] == "bot" and greeting["text"] == expected_greeting()
     assert question["speaker"] == "caller" and question["text"] == "Where is my order?"
     assert record["errors"] and "OpenAILLMService" in record["errors"][0]["source"]
     assert "500" in record["errors"][0]["error"]

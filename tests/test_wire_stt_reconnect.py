@@ -8,11 +8,11 @@ the caller hears the apology instead of silence.
 
 from __future__ import annotations
 
-from exotel_bot.call.phrases import phrases_for
+from phrases import PHRASES
 from simulator.caller import Hangup, Say, WaitForBot, WaitForGreeting, run_call
 from tests.wire_checks import assert_deepgram_heard
 
-APOLOGY = phrases_for("en").apology
+APOLOGY = PHRASES["en"].apology
 
 
 def spoken(stand_ins) -> list[str]:

@@ -4,7 +4,7 @@ The TTS cannot say "sorry, the TTS is down", so this sentence is rendered ahead 
 espeak-ng and sox (Debian: `apt-get install espeak-ng sox`) at each Exotel sample rate, and the
 WAVs are committed: English and Hindi at every rate, the other languages at 8 kHz only (the bot
 resamples them; phone quality at a tenth of the size). Run it again after editing a
-`recorded_apology` in exotel_bot/call/phrases.py:
+`recorded_apology` in phrases.py (beside bot.py):
 
     python -m exotel_bot.assets.make_fallback_audio
 """
@@ -17,7 +17,7 @@ from pathlib import Path
 
 from exotel_bot.call.fallback import recorded_apology_path
 from exotel_bot.call.languages import LANGUAGES
-from exotel_bot.call.phrases import PHRASES
+from phrases import PHRASES  # the user's phrase tables, beside bot.py
 
 SAMPLE_RATES = (8000, 16000, 24000)
 EVERY_RATE = ("en", "hi")  # the rest ship at 8 kHz only

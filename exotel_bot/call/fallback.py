@@ -49,7 +49,7 @@ from pipecat.frames.frames import (
 from pipecat.observers.base_observer import BaseObserver, FramePushed
 from pipecat.processors.frame_processor import FrameProcessor
 
-from exotel_bot.call.phrases import phrases_for
+from exotel_bot.call.phrases import Phrases
 from exotel_bot.records.recorder import TURN_CAUSE
 from exotel_bot.settings import Settings
 from exotel_bot.wire.handshake import ExotelCall
@@ -103,12 +103,18 @@ class VendorFallback(BaseObserver):
     """
 
     def __init__(
-        self, call: ExotelCall, settings: Settings, *, hang_up: HangUp, max_failures: int = 2
+        self,
+        call: ExotelCall,
+        settings: Settings,
+        phrases: Phrases,
+        *,
+        hang_up: HangUp,
+        max_failures: int = 2,
     ):
         super().__init__()
         self.incidents: list[dict[str, str]] = []
         self._language = settings.language
-        self._phrases = phrases_for(settings.language)
+        self._phrases = phrases  # the call's language: apologies, the trouble goodbye
         self._sample_rate = call.sample_rate  # the rate the bot speaks at
         self._hang_up = hang_up
         self._llm_timeout_secs = settings.llm_timeout_secs
