@@ -44,6 +44,7 @@ from exotel_bot import (
     phone_turn_strategies,
     phone_vad,
     setup_logging,
+    speak_from_first_phrase,
     warm_up,
 )
 
@@ -125,11 +126,12 @@ async def run_bot(call: ExotelCall, runner_args: RunnerArguments, settings: Sett
     )
 
     context = LLMContext(tools=ToolsSchema(standard_tools=control.tools))
+    vad = phone_vad()  # Silero VAD; the turn strategy watches it to start the LLM early
     user_aggregator, assistant_aggregator = LLMContextAggregatorPair(
         context,
         user_params=LLMUserAggregatorParams(
-            vad_analyzer=phone_vad(),
-            user_turn_strategies=phone_turn_strategies(),
+            vad_analyzer=vad,
+            user_turn_strategies=phone_turn_strategies(vad),
             user_idle_timeout=settings.silence_timeout_secs,
         ),
     )
@@ -146,6 +148,7 @@ async def run_bot(call: ExotelCall, runner_args: RunnerArguments, settings: Sett
             CallerAudioSink(),  # the caller's audio goes no further (saves CPU)
             hello_gate,  # outbound calls may greet only once the callee says "hello?"
             llm,  # what to say (OpenAI)
+            speak_from_first_phrase(),  # to the TTS from the first phrase, not the first sentence
             tts,  # text to speech (Cartesia)
             control.output(),  # a mark after each bot turn
             transport.output(),  # bot audio to Exotel; `clear` on barge-in

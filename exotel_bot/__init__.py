@@ -22,6 +22,7 @@ from exotel_bot.outbound.dials import match_dial
 from exotel_bot.outbound.hello import WaitForHello
 from exotel_bot.records.recorder import CallRecorder
 from exotel_bot.services.openai_pool import PooledOpenAILLMService
+from exotel_bot.services.tts_text import speak_from_first_phrase
 from exotel_bot.settings import ConfigError, Settings, load_settings
 from exotel_bot.wire.handshake import ExotelCall, accept_exotel_call, close_quietly
 from exotel_bot.wire.transport import exotel_transport
@@ -49,5 +50,6 @@ __all__ = [
     "phone_vad",
     "release_call_memory",
     "setup_logging",
+    "speak_from_first_phrase",
     "warm_up",
 ]

@@ -47,6 +47,7 @@ class Settings:
     cartesia_voice: str = DEFAULT_CARTESIA_VOICE
 
     audio_chunk_ms: int = 200
+    first_audio_chunk_ms: int = 40  # a bot turn's first payloads (exotel_bot/wire/output.py)
     handshake_timeout_secs: float = 10.0
 
     # Call control (exotel_bot/call/control.py)
@@ -174,6 +175,12 @@ def read_settings() -> Settings:
             f"EXOTEL_AUDIO_CHUNK_MS={audio_chunk_ms} must be a multiple of 20 between 20 and 1000 "
             "(Exotel wants media payloads in multiples of 320 bytes)"
         )
+    first_audio_chunk_ms = _int("EXOTEL_FIRST_AUDIO_CHUNK_MS", Settings.first_audio_chunk_ms)
+    if first_audio_chunk_ms % 20 or not 20 <= first_audio_chunk_ms <= audio_chunk_ms:
+        raise ConfigError(
+            f"EXOTEL_FIRST_AUDIO_CHUNK_MS={first_audio_chunk_ms} must be a multiple of 20 between "
+            f"20 and EXOTEL_AUDIO_CHUNK_MS ({audio_chunk_ms})"
+        )
 
     language = (_env("BOT_LANGUAGE", Settings.language) or "").lower()
     if language not in LANGUAGES:
@@ -209,6 +216,7 @@ def read_settings() -> Settings:
         cartesia_model=_env("CARTESIA_MODEL", Settings.cartesia_model),
         cartesia_voice=_env("CARTESIA_VOICE_ID", Settings.cartesia_voice),
         audio_chunk_ms=audio_chunk_ms,
+        first_audio_chunk_ms=first_audio_chunk_ms,
         handshake_timeout_secs=_float("EXOTEL_HANDSHAKE_TIMEOUT_SECS", 10.0),
         silence_timeout_secs=_float("SILENCE_TIMEOUT_SECS", Settings.silence_timeout_secs),
         silence_check_ins=_int("SILENCE_CHECK_INS", Settings.silence_check_ins),

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from pipecat.transports.websocket.fastapi import FastAPIWebsocketParams, FastAPIWebsocketTransport
+from pipecat.transports.websocket.fastapi import FastAPIWebsocketParams
 from starlette.websockets import WebSocket
 
 from exotel_bot.settings import Settings
 from exotel_bot.wire.handshake import ExotelCall
+from exotel_bot.wire.output import ExotelWebsocketTransport
 from exotel_bot.wire.serializer import ExotelSerializer
 
 
@@ -20,7 +21,9 @@ def exotel_transport(websocket: WebSocket, call: ExotelCall, settings: Settings)
 
     Outbound audio goes in payloads of `settings.audio_chunk_ms` (200 ms by default: 3.2 KB at
     8 kHz, Exotel's recommended minimum; always a multiple of 320 bytes, the last one padded
-    with silence by pipecat), so Exotel never waits on a short packet.
+    with silence by pipecat), so Exotel never waits on a short packet. A bot turn's first
+    payloads are `settings.first_audio_chunk_ms` (40 ms) so its first sound is not held back
+    until 200 ms exist (see exotel_bot/wire/output.py).
     """
     serializer = ExotelSerializer(
         call.stream_sid,
@@ -28,8 +31,9 @@ def exotel_transport(websocket: WebSocket, call: ExotelCall, settings: Settings)
         sample_rate=call.sample_rate,
         max_message_bytes=settings.max_message_bytes,
     )
-    return FastAPIWebsocketTransport(
+    return ExotelWebsocketTransport(
         websocket=websocket,
+        first_chunk_bytes=media_payload_bytes(call.sample_rate, settings.first_audio_chunk_ms),
         params=FastAPIWebsocketParams(
             audio_in_enabled=True,
             audio_out_enabled=True,
