@@ -326,6 +326,7 @@ class LatencyResult:
     pause_calls: int = 0
     unanswered: int = 0
     failed: int = 0
+    gaps: int = 0  # the caller's playback ran dry inside a bot turn (a stutter)
     reply_splits: list[dict] = field(default_factory=list)
     long_splits: list[dict] = field(default_factory=list)
     greeting_splits: list[dict] = field(default_factory=list)
@@ -347,6 +348,7 @@ class LatencyResult:
             "pause_calls": self.pause_calls,
             "unanswered": self.unanswered,
             "failed": self.failed,
+            "gaps": self.gaps,
             "reply_split_p50": _median_split(self.reply_splits, REPLY_PARTS),
             "long_split_p50": _median_split(self.long_splits, REPLY_PARTS),
             "greeting_split_p50": _median_split(self.greeting_splits, GREETING_PARTS),
@@ -384,6 +386,7 @@ async def latency_phase(
     for report in reports:
         records = timings.get(report.call_sid, [])
         result.failed += not report.ok
+        result.gaps += report.bot_audio_gaps
         if report.greeting_latency is not None:
             result.greetings.append(report.greeting_latency)
         greeting = split_greeting(report, records)
@@ -508,6 +511,8 @@ def headline(result: dict) -> dict[str, tuple[str, float | None]]:
     premature = instant["premature_pause"] + realistic["premature_pause"]
     pauses = instant["pause_calls"] + realistic["pause_calls"]
     rows["premature replies in the mid-sentence pause"] = (f"{premature} of {pauses}", premature)
+    gaps = instant["gaps"] + realistic["gaps"]
+    rows["stutters: playback ran dry inside a bot turn"] = (str(gaps), None)
     cpu = _cpu_per_minute(result)
     rows["CPU per minute of call"] = ("-" if cpu is None else f"{cpu:.2f} CPU-s", cpu)
     for calls in (25, 50, 100):
