@@ -12,8 +12,10 @@ import numpy as np
 from pipecat.audio.vad.vad_analyzer import VADState
 from pipecat.clocks.system_clock import SystemClock
 from pipecat.frames.frames import (
+    EagerEndOfTurnCancelFrame,
     InputAudioRawFrame,
     InterimTranscriptionFrame,
+    LLMRunFrame,
     TranscriptionFrame,
     VADUserStartedSpeakingFrame,
     VADUserStoppedSpeakingFrame,
@@ -228,3 +230,23 @@ async def test_first_payload_size_is_a_setting(server_factory, stand_ins):
     report = await run_call(server.ws_url, [WaitForGreeting(timeout=15), Hangup()])
     assert report.ok, report.summary()
     check_ramp(report.turn_first_payloads, first=3200, full=3200)  # no ramp: 200 ms throughout
+
+
+async def test_a_withdrawal_that_crosses_the_turn_decision_still_gets_an_answer():
+    """The LLM withdraws a speculative answer (it wants a tool call) just after the turn was
+    decided on it: the decided turn is answered by a fresh LLM run, not left unanswered."""
+    listener = await Listener().start()
+    pushed = []
+
+    @listener.strategy.event_handler("on_push_frame")
+    async def on_push_frame(strategy, frame, direction):
+        pushed.append(frame)
+
+    said = "That's all, goodbye."
+    await listener.strategy.process_frame(VADUserStartedSpeakingFrame())
+    await listener.strategy.process_frame(transcript(InterimTranscriptionFrame, said))
+    await listener.strategy.process_frame(VADUserStoppedSpeakingFrame(VAD_STOP_SECS))
+    await listener.strategy.process_frame(transcript(TranscriptionFrame, said))
+    assert [e[:2] for e in listener.events] == [("inference", said), ("stopped", True)]
+    await listener.strategy.process_frame(EagerEndOfTurnCancelFrame())
+    assert [type(f) for f in pushed] == [LLMRunFrame]

@@ -34,6 +34,7 @@ from pipecat.frames.frames import (
     Frame,
     InputAudioRawFrame,
     InterimTranscriptionFrame,
+    LLMRunFrame,
     TranscriptionFrame,
     VADUserStartedSpeakingFrame,
     VADUserStoppedSpeakingFrame,
@@ -104,6 +105,7 @@ class PhoneTurnStopStrategy(BaseUserTurnStopStrategy):
         super().__init__(**kwargs)
         self._vad = vad
         self._quiet = False  # the VAD hears silence after speech, inside its stop window
+        self._confirmed = False  # this turn ended on a speculation's answer
         self._text = ""  # final transcripts of this turn
         self._interim = ""  # the latest interim transcript since the last final
         self._final_is_latest = False  # no interim came after the last final
@@ -140,7 +142,13 @@ class PhoneTurnStopStrategy(BaseUserTurnStopStrategy):
             if self._quiet:
                 await self._speculate(_join(self._text, self._interim))
         elif isinstance(frame, EagerEndOfTurnCancelFrame):
-            self._speculation = None  # the LLM withdrew it (it wanted a tool call)
+            # The LLM withdrew its speculative answer (it wanted a tool call, which it only
+            # runs for a decided turn). If the turn was already decided on that answer, the
+            # withdrawal crossed the decision on its way: answer the decided turn now.
+            self._speculation = None
+            if self._confirmed:
+                self._confirmed = False
+                await self.push_frame(LLMRunFrame())
         return ProcessFrameResult.CONTINUE
 
     async def _follow_vad(self, state: VADState) -> None:
@@ -191,6 +199,7 @@ class PhoneTurnStopStrategy(BaseUserTurnStopStrategy):
         speculation, self._speculation = self._speculation, None
         if speculation and self._match.matches(speculation.text, self._text):
             # The LLM already answered these words: release that answer, run nothing new.
+            self._confirmed = True
             await self.trigger_user_turn_finalized(confirms_speculation=True)
             return
         if speculation:
@@ -226,6 +235,7 @@ class PhoneTurnStopStrategy(BaseUserTurnStopStrategy):
         await self._withdraw_speculation()
 
     async def handle_user_turn_started(self):
+        self._confirmed = False
         await self._reset()
 
     async def handle_user_turn_stopped(self):
