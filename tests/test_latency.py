@@ -250,3 +250,18 @@ async def test_a_withdrawal_that_crosses_the_turn_decision_still_gets_an_answer(
     assert [e[:2] for e in listener.events] == [("inference", said), ("stopped", True)]
     await listener.strategy.process_frame(EagerEndOfTurnCancelFrame())
     assert [type(f) for f in pushed] == [LLMRunFrame]
+
+
+async def test_a_complete_interim_after_the_vad_stop_starts_the_llm():
+    """Real STT interims trail the audio: one that completes the sentence after the VAD has
+    stopped, while the final is on its way, still starts the LLM before the final."""
+    listener = await Listener().start()
+    said = "Where is my order?"
+    await listener.strategy.process_frame(VADUserStartedSpeakingFrame())
+    await listener.strategy.process_frame(transcript(InterimTranscriptionFrame, "Where is my"))
+    await listener.strategy.process_frame(VADUserStoppedSpeakingFrame(VAD_STOP_SECS))
+    assert listener.events == []
+    await listener.strategy.process_frame(transcript(InterimTranscriptionFrame, said))
+    assert [e[:2] for e in listener.events] == [("inference", said)]
+    await listener.strategy.process_frame(transcript(TranscriptionFrame, said))
+    assert [e[:2] for e in listener.events][-1] == ("stopped", True)

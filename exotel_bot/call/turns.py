@@ -139,7 +139,7 @@ class PhoneTurnStopStrategy(BaseUserTurnStopStrategy):
                 await self._speculate(self._text)
         elif isinstance(frame, InterimTranscriptionFrame):
             self._interim, self._final_is_latest = frame.text, False
-            if self._quiet:
+            if self._quiet or self._stopped_at is not None:  # silent, the final on its way
                 await self._speculate(_join(self._text, self._interim))
         elif isinstance(frame, EagerEndOfTurnCancelFrame):
             # The LLM withdrew its speculative answer (it wanted a tool call, which it only
