@@ -10,7 +10,6 @@ tools. The plumbing (Exotel's handshake, audio format, settings, logs) lives in 
 import json
 
 from loguru import logger
-from pipecat.adapters.llm.schemas.tools_schema import ToolsSchema
 from pipecat.frames.frames import TTSSpeakFrame
 from pipecat.pipeline.pipeline import Pipeline
 from pipecat.pipeline.worker import PipelineParams, PipelineWorker
@@ -22,34 +21,47 @@ from pipecat.processors.aggregators.llm_response_universal import (
 from pipecat.runner.types import RunnerArguments
 from pipecat.services.cartesia.tts import CartesiaTTSService
 from pipecat.services.deepgram.stt import DeepgramSTTService
+from pipecat.services.llm_service import FunctionCallParams
 from pipecat.services.openai.llm import OpenAILLMService
 from pipecat.workers.runner import WorkerRunner
 
-from exotel_bot import (
-    LANGUAGES,
-    CallControl,
-    CallerAudioSink,
-    CallRecorder,
-    ExotelCall,
-    PooledOpenAILLMService,
-    Settings,
-    VendorFallback,
-    WaitForHello,
-    accept_exotel_call,
-    call_logging,
-    exotel_transport,
-    hide_secrets,
-    load_settings,
-    match_dial,
-    phone_turn_strategies,
-    phone_vad,
-    setup_logging,
-    speak_from_first_phrase,
-    warm_up,
-)
+from exotel_bot.call.caller_audio import CallerAudioSink
+from exotel_bot.call.control import CallControl
+from exotel_bot.call.fallback import VendorFallback
+from exotel_bot.call.languages import LANGUAGES
+from exotel_bot.call.turns import phone_turn_strategies, phone_vad
+from exotel_bot.call.vad import warm_up
+from exotel_bot.logs import call_logging, hide_secrets, setup_logging
+from exotel_bot.outbound.dials import match_dial
+from exotel_bot.outbound.hello import WaitForHello
+from exotel_bot.records.recorder import CallRecorder
+from exotel_bot.services.openai_pool import PooledOpenAILLMService
+from exotel_bot.services.tts_text import speak_from_first_phrase
+from exotel_bot.settings import Settings, load_settings
+from exotel_bot.wire.handshake import ExotelCall, accept_exotel_call
+from exotel_bot.wire.transport import exotel_transport
 
 setup_logging()
 warm_up()  # load the shared voice model now, so the first call is as quick as the tenth
+
+
+# Your business tools: plain async functions. pipecat builds the LLM's schema from the signature
+# and docstring (args, types, descriptions), and runs the function when the LLM calls it.
+ORDERS = {  # an example in-file table; a real bot asks its order system instead
+    "1234": {"status": "out for delivery", "arriving": "today before 6 pm"},
+    "5678": {"status": "packed", "arriving": "tomorrow"},
+}
+
+
+async def lookup_order(params: FunctionCallParams, order_id: str):
+    """Look up the delivery status of one of the caller's orders.
+
+    Args:
+        order_id: The order number the caller gives, digits only.
+    """
+    # A real bot calls its API here, e.g. `order = await orders_api.get(order_id)`.
+    order = ORDERS.get("".join(ch for ch in order_id if ch.isdigit()))
+    await params.result_callback(order or {"status": "no order with that number"})
 
 
 def system_prompt(call: ExotelCall, language: str) -> str:
@@ -71,6 +83,7 @@ def system_prompt(call: ExotelCall, language: str) -> str:
         f"Always answer in {LANGUAGES[language].name}. "
         f"{about}"
         "Keypad presses reach you as '(The caller typed on the keypad: ...)'. "
+        "To say where an order is, use lookup_order with its number. "
         "When the caller is done, say a short goodbye with the end_call tool. "
         "If they ask for a person or you cannot help, use transfer_to_agent."
     )
@@ -116,7 +129,6 @@ async def run_bot(call: ExotelCall, runner_args: RunnerArguments, settings: Sett
             system_instruction=system_prompt(call, settings.language),
         ),
     )
-    control.register_tools(llm)
     tts = CartesiaTTSService(
         api_key=settings.cartesia_api_key,
         url=settings.cartesia_ws_url,
@@ -125,7 +137,8 @@ async def run_bot(call: ExotelCall, runner_args: RunnerArguments, settings: Sett
         ),
     )
 
-    context = LLMContext(tools=ToolsSchema(standard_tools=control.tools))
+    # The tools the LLM may call: yours first, then hanging up and handing over to a person.
+    context = LLMContext(tools=[lookup_order, control.end_call_tool, control.transfer_tool])
     vad = phone_vad()  # Silero VAD; the turn strategy watches it to start the LLM early
     user_aggregator, assistant_aggregator = LLMContextAggregatorPair(
         context,

@@ -1,7 +1,6 @@
 """Run the bot locally: a websocket at /ws for Exotel, handed to `bot()` as Pipecat Cloud does.
 
     python server.py            # real calls: needs your API keys in .env, and ngrok for Exotel
-    python server.py --demo     # no keys, no network: vendors replaced by local stand-ins
 
 Each websocket is one call, run in its own task: a call that fails never touches another.
 """
@@ -25,17 +24,13 @@ from fastapi import FastAPI, Request, WebSocket
 from fastapi.responses import PlainTextResponse
 from loguru import logger
 
-from exotel_bot import (
-    ConfigError,
-    call_logging,
-    close_quietly,
-    load_settings,
-    release_call_memory,
-    setup_logging,
-    transfer_decisions,
-)
+from exotel_bot.call.control import transfer_decisions
+from exotel_bot.garbage_collection import release_call_memory
+from exotel_bot.logs import call_logging, setup_logging
 from exotel_bot.outbound.routes import outbound_router
 from exotel_bot.security import Refusal, admission
+from exotel_bot.settings import ConfigError, load_settings
+from exotel_bot.wire.handshake import close_quietly
 
 try:  # What Pipecat Cloud's base image passes to bot(); pipecat's own class otherwise.
     from pipecatcloud.agent import WebSocketSessionArguments as SessionArguments
@@ -165,23 +160,10 @@ def create_app() -> FastAPI:
     return app
 
 
-def start_demo_stand_ins() -> None:
-    """Point the bot at local stand-ins of Deepgram, OpenAI and Cartesia (no keys, no network)."""
-    from simulator.standins import StandIns
-
-    stand_ins = StandIns(host="127.0.0.1", port=int(os.environ.get("STANDINS_PORT", "0")))
-    stand_ins.start()
-    os.environ.update(stand_ins.env())
-    for key in ("DEEPGRAM_API_KEY", "OPENAI_API_KEY", "CARTESIA_API_KEY"):
-        os.environ[key] = "demo-key"
-    logger.info(f"Demo mode: vendors are local stand-ins on port {stand_ins.port}")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default=None, help="default: $HOST or 0.0.0.0")
     parser.add_argument("--port", type=int, default=None, help="default: $PORT or 7860")
-    parser.add_argument("--demo", action="store_true", help="use local vendor stand-ins, no keys")
     args = parser.parse_args()
 
     load_dotenv(find_dotenv(usecwd=True), override=False)
@@ -190,8 +172,6 @@ def main() -> None:
     port = args.port or int(os.environ.get("PORT", "7860"))
     os.environ["PORT"] = str(port)
 
-    if args.demo:
-        start_demo_stand_ins()
     try:
         load_settings()
         app = create_app()

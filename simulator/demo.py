@@ -1,16 +1,19 @@
 """The keyless demo: run the real bot against local vendor stand-ins and phone it once.
 
-    python -m simulator.demo [--record out/demo-call.wav] [--sample-rate 8000] [--keep-server]
+    python -m simulator.demo [--record out/demo-call.wav] [--sample-rate 8000]
 
-Starts `server.py --demo` (no API keys, no network), plays a simulated Exotel call (greeting,
-a question about an order, the bot's reply, hang-up), prints the call's timeline and writes what
-the caller heard to a stereo WAV (left: caller, right: bot).
+Starts the vendor stand-ins (Deepgram, OpenAI, Cartesia) in this process, then `python
+server.py` with its settings pointed at them (no API keys, no network), plays a simulated
+Exotel call (greeting, a question about an order, the bot's reply, hang-up), and prints the
+call's timeline, what was said, and where the call record and its report are. The bot speaks
+real words (espeak-ng, from the `espeakng-loader` wheel; a tone where it cannot load).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import socket
 import subprocess
@@ -21,8 +24,10 @@ from pathlib import Path
 import httpx
 
 from simulator.caller import Hangup, Say, WaitForBot, WaitForGreeting, run_call
+from simulator.standins import StandIns
 
 ROOT = Path(__file__).resolve().parent.parent
+DEMO_KEYS = ("DEEPGRAM_API_KEY", "OPENAI_API_KEY", "CARTESIA_API_KEY")
 
 
 def _free_port() -> int:
@@ -31,25 +36,49 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_demo_server(port: int, log_path: Path) -> subprocess.Popen:
-    """`python server.py --demo` on `port`; returns once /health answers."""
+def start_server(port: int, env: dict[str, str], log_path: Path) -> subprocess.Popen:
+    """`python server.py` on `port` with `env` added; returns once /health answers."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     log = open(log_path, "w")  # noqa: SIM115 - lives as long as the server process
-    env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(port)}
+    full_env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(port), **env}
     process = subprocess.Popen(
-        [sys.executable, "server.py", "--demo"], cwd=ROOT, env=env, stdout=log, stderr=log
+        [sys.executable, "server.py"], cwd=ROOT, env=full_env, stdout=log, stderr=log
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise SystemExit(f"server.py --demo exited early; see {log_path}")
+            raise SystemExit(f"server.py exited early; see {log_path}")
         try:
             if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
                 return process
         except httpx.HTTPError:
             time.sleep(0.2)
     process.kill()
-    raise SystemExit(f"server.py --demo did not start within 60 s; see {log_path}")
+    raise SystemExit(f"server.py did not start within 60 s; see {log_path}")
+
+
+def demo_env(stand_ins: StandIns, records_dir: Path) -> dict[str, str]:
+    """The settings a user would put in .env, pointed at the stand-ins instead of the vendors."""
+    return {
+        **stand_ins.env(),
+        **dict.fromkeys(DEMO_KEYS, "demo-key"),
+        "CALL_RECORDS_DIR": str(records_dir),
+    }
+
+
+def print_record(record_path: Path) -> None:
+    """What was said, from the call record, and the command that turns it into a report."""
+    if not record_path.exists():
+        print(f"\n(no call record at {record_path})")
+        return
+    record = json.loads(record_path.read_text())
+    print("\nWhat was said (from the call record):")
+    for turn in record.get("turns", []):
+        who = "caller" if turn.get("speaker") == "caller" else "bot   "
+        print(f"  {turn.get('start', 0):6.2f}s  {who}  {turn.get('text', '')}")
+    rel = record_path.relative_to(ROOT) if record_path.is_relative_to(ROOT) else record_path
+    print(f"\nCall record: {rel}")
+    print(f"Its report:  python -m tools.call_report {rel} -o out/demo-report.html")
 
 
 def main() -> int:
@@ -57,11 +86,16 @@ def main() -> int:
     parser.add_argument("--record", default="out/demo-call.wav", help="caller-side WAV to write")
     parser.add_argument("--sample-rate", type=int, default=8000, choices=(8000, 16000, 24000))
     parser.add_argument("--log", default="out/demo-server.log", help="where the server logs go")
+    parser.add_argument("--records", default="out/calls", help="where call records go")
     args = parser.parse_args()
 
+    stand_ins = StandIns(host="127.0.0.1", port=0)
+    stand_ins.config.tts.voice = "espeak"  # real words; the tests use the cheaper tone
+    stand_ins.start()
     port = _free_port()
     print(f"Starting the bot with local stand-ins on port {port} (log: {args.log}) ...")
-    server = start_demo_server(port, ROOT / args.log)
+    env = demo_env(stand_ins, ROOT / args.records)
+    server = start_server(port, env, ROOT / args.log)
     try:
         script = [
             WaitForGreeting(timeout=15),
@@ -81,9 +115,11 @@ def main() -> int:
     finally:
         server.terminate()
         server.wait(10)
+        stand_ins.stop()
 
     print(report.summary())
     print(f"\nWhat the caller heard: {args.record} (left: caller, right: bot)")
+    print_record(ROOT / args.records / report.call_sid / "record.json")
     return 0 if report.ok else 1
 
 

@@ -12,8 +12,9 @@ from pipecat.tests.utils import run_test
 
 from benchmarks.run import REPLY_PARTS, split_reply
 from benchmarks.timings import LOG_PREFIX, parse_timings
-from exotel_bot import CallerAudioSink, PooledOpenAILLMService
 from exotel_bot import garbage_collection as memory
+from exotel_bot.call.caller_audio import CallerAudioSink
+from exotel_bot.services.openai_pool import PooledOpenAILLMService
 from simulator.caller import CallReport, Hangup, Reply, Say, WaitForBot, WaitForGreeting
 from simulator.load import run_load
 

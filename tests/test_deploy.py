@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import ast
+import os
 import re
+import shutil
+import subprocess
+import sys
 
 from tests.conftest import ROOT
 
@@ -43,7 +47,7 @@ def test_dockerfile_copies_everything_bot_imports():
     assert needed, "bot.py imports no local module? the check would be empty"
     # ... and what those packages import from the repository, too.
     for package in list(needed):
-        for source in (ROOT / package).glob("*.py") if (ROOT / package).is_dir() else []:
+        for source in (ROOT / package).rglob("*.py") if (ROOT / package).is_dir() else []:
             needed |= local_modules_imported_by(source)
     assert needed <= copied, f"Dockerfile does not copy {needed - copied}"
     assert "requirements.txt" in copied or "requirements" in copied
@@ -52,3 +56,15 @@ def test_dockerfile_copies_everything_bot_imports():
 def test_requirements_pin_pipecat():
     requirements = (ROOT / "requirements.txt").read_text()
     assert "pipecat-ai[silero,deepgram,openai,cartesia,websocket]==1.14.0" in requirements
+
+
+def test_the_deploy_command_is_installed():
+    """README's deploy steps use `pipecat cloud ...`: pipecat-ai[cli] gives `pipecat`, and
+    pipecatcloud adds its `cloud` commands (both in requirements-dev.txt)."""
+    pipecat = shutil.which("pipecat", path=os.path.dirname(sys.executable))
+    assert pipecat, "no `pipecat` command beside this Python: install pipecat-ai[cli]"
+    result = subprocess.run(
+        [pipecat, "cloud", "deploy", "--help"], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert "deploy" in result.stdout.lower()

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from loguru import logger
+from pipecat.adapters.llm.schemas.direct_function import tool_options
 from pipecat.adapters.llm.schemas.function_schema import FunctionSchema
 from pipecat.frames.frames import (
     CancelWorkerFrame,
@@ -44,33 +45,31 @@ from exotel_bot.call.languages import Language
 from exotel_bot.settings import Settings
 from exotel_bot.wire.handshake import ExotelCall
 
-END_CALL_TOOL = FunctionSchema(
-    name="end_call",
-    description=(
+END_CALL = {
+    "description": (
         "Hang up the phone call. Use it when the caller says goodbye, asks to end the call, "
         "or the conversation is clearly over."
     ),
-    properties={
+    "properties": {
         "reason": {"type": "string", "description": "Why the call ends, in a few words."},
         "goodbye": {
             "type": "string",
             "description": "The last sentence to say to the caller before hanging up.",
         },
     },
-    required=["reason"],
-)
+    "required": ["reason"],
+}
 
-TRANSFER_TOOL = FunctionSchema(
-    name="transfer_to_agent",
-    description=(
+TRANSFER_TO_AGENT = {
+    "description": (
         "Connect the caller to a human agent. Use it when the caller asks for a person, or "
         "when you cannot help with their request."
     ),
-    properties={
+    "properties": {
         "reason": {"type": "string", "description": "Why the caller needs a human."},
     },
-    required=["reason"],
-)
+    "required": ["reason"],
+}
 
 
 class TransferDecisions(Protocol):
@@ -183,14 +182,17 @@ class CallControl:
         return self._output
 
     @property
-    def tools(self) -> list[FunctionSchema]:
-        return [END_CALL_TOOL, TRANSFER_TOOL]
+    def end_call_tool(self) -> FunctionSchema:
+        """The `end_call` tool: the LLM hangs up (saying its goodbye first). List it in the
+        `LLMContext`'s tools; pipecat registers its handler."""
+        return FunctionSchema(name="end_call", handler=self._on_end_call, **END_CALL)
 
-    def register_tools(self, llm) -> None:
-        """Let the LLM call `end_call` and `transfer_to_agent`."""
-        llm.register_function("end_call", self._end_call_tool, cancel_on_interruption=False)
-        llm.register_function(
-            "transfer_to_agent", self._transfer_tool, cancel_on_interruption=False
+    @property
+    def transfer_tool(self) -> FunctionSchema:
+        """The `transfer_to_agent` tool: the LLM hands the caller to a person (see
+        docs/call-control.md for the Passthru applet that makes the transfer)."""
+        return FunctionSchema(
+            name="transfer_to_agent", handler=self._on_transfer, **TRANSFER_TO_AGENT
         )
 
     # --- Ending the call --------------------------------------------------------------------
@@ -228,20 +230,24 @@ class CallControl:
         logger.info(f"Transferring to an agent ({reason})")
         await self.hang_up(reason, self._language.transfer, outcome="transferred")
 
-    async def _end_call_tool(self, params: FunctionCallParams) -> None:
+    # Not cancelled by a barge-in: once the LLM decided to hang up or transfer, that stands.
+    @tool_options(cancel_on_interruption=False)
+    async def _on_end_call(self, params: FunctionCallParams) -> None:
         reason = str(params.arguments.get("reason") or "conversation over")
         goodbye = str(params.arguments.get("goodbye") or self._language.goodbye)
-        await params.result_callback(
-            {"status": "ending call"}, properties=FunctionCallResultProperties(run_llm=False)
-        )
-        self._input.create_task(self.hang_up(reason, goodbye), name="hang-up")
+        await self._acknowledge(params, "ending call", self.hang_up(reason, goodbye))
 
-    async def _transfer_tool(self, params: FunctionCallParams) -> None:
+    @tool_options(cancel_on_interruption=False)
+    async def _on_transfer(self, params: FunctionCallParams) -> None:
         reason = str(params.arguments.get("reason") or "caller asked for a person")
+        await self._acknowledge(params, "transferring", self.transfer_to_agent(reason))
+
+    async def _acknowledge(self, params: FunctionCallParams, status: str, action) -> None:
+        """Answer the tool call at once (no second LLM turn), then run `action` on its own."""
         await params.result_callback(
-            {"status": "transferring"}, properties=FunctionCallResultProperties(run_llm=False)
+            {"status": status}, properties=FunctionCallResultProperties(run_llm=False)
         )
-        self._input.create_task(self.transfer_to_agent(reason), name="transfer")
+        self._input.create_task(action, name=status.replace(" ", "-"))
 
     # --- Silence ------------------------------------------------------------------------------
 

@@ -15,12 +15,14 @@ import re
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from loguru import logger
 
 from exotel_bot.logs import call_logging
-from exotel_bot.wire.handshake import ExotelCall
+
+if TYPE_CHECKING:  # only a type here: the CLI must not load pipecat to dial
+    from exotel_bot.wire.handshake import ExotelCall
 
 # How long after dialling a websocket can still be matched by number alone: ringing (Exotel's
 # TimeOut) plus whatever the flow does before its Voicebot applet. A later call from the same

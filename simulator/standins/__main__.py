@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import shlex
 
 from .app import StandIns
 
@@ -29,7 +30,7 @@ async def _serve(args: argparse.Namespace) -> None:
     standins.config.tts.first_byte_delay = args.tts_delay
     async with standins:
         for key, value in standins.env().items():
-            print(f"{key}={value}", flush=True)
+            print(f"export {key}={shlex.quote(value)}", flush=True)
         await asyncio.Event().wait()
 
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from . import espeak
 from .config import StandInConfig
 from .synth import speech_pcm
 
@@ -186,8 +187,15 @@ class _Session:
         sample_rate = int((request.get("output_format") or {}).get("sample_rate") or 24000)
         # The floor applies per context, so token-by-token streaming is not stretched.
         floor_ms = tts.min_ms if ctx.offset_s == 0 else 0.0
-        duration_s = max(floor_ms, tts.ms_per_char * len(text.strip())) / 1000
-        pcm = speech_pcm(sample_rate, round(sample_rate * duration_s))
+        pcm = None
+        if tts.voice == "espeak":
+            voice = str(request.get("language") or "en")[:2]
+            pcm = await loop.run_in_executor(None, espeak.speak, text.strip(), sample_rate, voice)
+        if pcm:
+            duration_s = len(pcm) / 2 / sample_rate
+        else:
+            duration_s = max(floor_ms, tts.ms_per_char * len(text.strip())) / 1000
+            pcm = speech_pcm(sample_rate, round(sample_rate * duration_s))
         step = max(2, int(sample_rate * tts.chunk_ms / 1000) * 2)
         ctx.stats["sample_rate"] = sample_rate
         want_timestamps = tts.send_timestamps and request.get("add_timestamps", False)

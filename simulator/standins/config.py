@@ -60,6 +60,9 @@ class TtsConfig:
     ms_per_char: float = 55.0
     min_ms: float = 200.0
     send_timestamps: bool = True
+    # "tone": a speech-like buzz (cheap, deterministic: tests and benchmarks); "espeak": real
+    # words from espeak-ng (the keyless demo), falling back to the tone where it cannot load.
+    voice: str = "tone"
     fail_mode: str | None = None
     fail_count: int = 0
 

@@ -5,7 +5,7 @@ in the path, the form fields, the ExoPhone, the flow URL), answers with Exotel's
 (`{"Call": {...}}`, `{"RestException": {...}}`), records every request, and can post
 Exotel's StatusCallback for a call it "placed". Tests script failures with `script()`.
 
-    python -m simulator.standins.exotel_rest --port 9200   # prints the EXOTEL_* settings
+    python -m simulator.standins.exotel_rest --port 9200   # prints `export EXOTEL_...=...` lines
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import asyncio
 import base64
 import contextlib
 import re
+import shlex
 import threading
 import uuid
 from dataclasses import dataclass, field
@@ -303,7 +304,7 @@ class ExotelRestStandIn:
 async def _serve(host: str, port: int) -> None:
     async with ExotelRestStandIn(host=host, port=port) as stand_in:
         for key, value in stand_in.env().items():
-            print(f"{key}={value}", flush=True)
+            print(f"export {key}={shlex.quote(value)}", flush=True)
         await asyncio.Event().wait()
 
 

@@ -36,7 +36,12 @@ def message_text(message: dict[str, Any]) -> str:
 
 
 def _fill(template: str, user: str) -> str:
+    """The template with the caller's words in place of `{user}`; where their words end a
+    sentence already, the template's own full stop after them goes (no "order.. How")."""
+    user = user.strip()
     # str.replace, not str.format: user speech may contain braces.
+    if user.endswith((".", "!", "?", "।")):
+        template = template.replace("{user}.", "{user}")
     return template.replace("{user}", user)
 
 
