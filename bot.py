@@ -37,6 +37,7 @@ from exotel_bot.outbound.voicemail import voicemail_detector
 from exotel_bot.records.recorder import CallRecorder
 from exotel_bot.services.openai_pool import PooledOpenAILLMService
 from exotel_bot.services.speech import make_stt, make_tts
+from exotel_bot.services.tts_text import speak_from_first_phrase
 from exotel_bot.settings import Settings, load_settings
 from exotel_bot.wire.handshake import ExotelCall, accept_exotel_call
 from exotel_bot.wire.transport import exotel_transport
@@ -131,11 +132,12 @@ async def run_bot(call: ExotelCall, runner_args: RunnerArguments, settings: Sett
 
     # The tools the LLM may call: yours first, then hanging up and handing over to a person.
     context = LLMContext(tools=[lookup_order, control.end_call_tool, control.transfer_tool])
+    vad = phone_vad()  # Silero VAD; the turn strategy watches it to start the LLM early
     user_aggregator, assistant_aggregator = LLMContextAggregatorPair(
         context,
         user_params=LLMUserAggregatorParams(
-            vad_analyzer=phone_vad(),
-            user_turn_strategies=phone_turn_strategies(),
+            vad_analyzer=vad,
+            user_turn_strategies=phone_turn_strategies(vad),
             user_idle_timeout=settings.silence_timeout_secs,
         ),
     )
@@ -153,6 +155,7 @@ async def run_bot(call: ExotelCall, runner_args: RunnerArguments, settings: Sett
             CallerAudioSink(),  # the caller's audio goes no further (saves CPU)
             hello_gate,  # outbound calls may greet only once the callee says "hello?"
             llm,  # what to say (OpenAI)
+            speak_from_first_phrase(),  # to the TTS from the first phrase, not the first sentence
             tts,  # text to speech (Cartesia or Sarvam)
             control.output(),  # a mark after each bot turn
             transport.output(),  # bot audio to Exotel; `clear` on barge-in

@@ -5,6 +5,14 @@ default user-turn strategies (a Smart Turn v3 model loaded for every call, 3 s f
 the transport's default 40 ms output payloads, and a greeting the LLM writes (`LLMRunFrame`
 after "Please introduce yourself"). Only the endpoints differ: the same vendor stand-ins as
 our bot. `python -m benchmarks.serve baseline` serves it through server.py's own /ws handoff.
+
+`bot_prompt` is the same bot with a turn detector that answers promptly: pipecat's own
+`SpeechTimeoutUserTurnStopStrategy` with no extra wait, so the turn ends as soon as the VAD
+has stopped and the final transcript is in. On our 8 kHz fixtures Smart Turn judges the
+question unfinished and waits out its 3 s fallback; this variant shows what the official
+pipeline does when the turn detector is not what it waits for (it also answers into every
+mid-sentence pause: it has nothing to tell a pause from an end).
+`python -m benchmarks.serve baseline-prompt` serves it.
 """
 
 from __future__ import annotations
@@ -27,6 +35,8 @@ from pipecat.services.cartesia.tts import CartesiaTTSService
 from pipecat.services.deepgram.stt import DeepgramSTTService
 from pipecat.services.openai.llm import OpenAILLMService
 from pipecat.transports.websocket.fastapi import FastAPIWebsocketParams, FastAPIWebsocketTransport
+from pipecat.turns.user_stop import SpeechTimeoutUserTurnStopStrategy
+from pipecat.turns.user_turn_strategies import UserTurnStrategies
 from pipecat.workers.runner import WorkerRunner
 
 from exotel_bot.logs import call_logging
@@ -40,6 +50,17 @@ SYSTEM_PROMPT = (
 
 async def bot(runner_args: RunnerArguments):
     """One Exotel call, official-example style."""
+    await run_baseline(runner_args, UserTurnStrategies())
+
+
+async def bot_prompt(runner_args: RunnerArguments):
+    """The same call, its turn ended as soon as the VAD and the final transcript allow."""
+    strategies = UserTurnStrategies(stop=[SpeechTimeoutUserTurnStopStrategy(user_speech_timeout=0)])
+    await run_baseline(runner_args, strategies)
+
+
+async def run_baseline(runner_args: RunnerArguments, turn_strategies: UserTurnStrategies):
+    """The official example's pipeline with the given user-turn strategies."""
     _, call_data = await parse_telephony_websocket(runner_args.websocket)
     serializer = ExotelFrameSerializer(stream_sid=call_data.stream_id, call_sid=call_data.call_id)
     transport = FastAPIWebsocketTransport(
@@ -66,7 +87,10 @@ async def bot(runner_args: RunnerArguments):
 
     context = LLMContext([{"role": "system", "content": SYSTEM_PROMPT}])
     user_aggregator, assistant_aggregator = LLMContextAggregatorPair(
-        context, user_params=LLMUserAggregatorParams(vad_analyzer=SileroVADAnalyzer())
+        context,
+        user_params=LLMUserAggregatorParams(
+            vad_analyzer=SileroVADAnalyzer(), user_turn_strategies=turn_strategies
+        ),
     )
 
     pipeline = Pipeline(

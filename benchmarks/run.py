@@ -7,8 +7,9 @@ For each bot (`benchmarks/serve.py` runs it through server.py's own /ws handoff)
 
 - launch: seconds from process start to /health answering, and the idle process's RSS;
 - latency: calls one after another, with the vendor stand-ins answering instantly and with
-  realistic delays (STT final 150 ms, LLM first token 350 ms, TTS first byte 120 ms): greeting
-  and reply latency as the simulated caller hears them, each reply split into its parts from
+  realistic delays (STT final 150 ms after Finalize, LLM first token 350 ms then 20 ms a
+  token, TTS first byte 120 ms): greeting, reply and long-answer latency as the simulated
+  caller hears them, each reply split into its parts from
   the server's BENCH_TIMING lines, and premature replies (the bot talking into the caller's
   mid-sentence pause in the `pause_mid_sentence` fixture);
 - memory left behind: RSS after each of those sequential calls;
@@ -42,30 +43,43 @@ from simulator.load import LoadReport, percentile, run_load
 ROOT = Path(__file__).resolve().parent.parent
 OUT_DIR = ROOT / "out" / "benchmarks"
 MB = 1024 * 1024
-BOTS = ("ours", "baseline")
+BOTS = ("ours", "baseline", "baseline-prompt")
+# The baseline with a turn detector that answers as soon as the final transcript is in (see
+# benchmarks/baseline_bot.py): what the official pipeline does when its turn detector is not
+# the bottleneck. Latency only; its CPU and memory are the baseline's minus Smart Turn.
+LATENCY_ONLY_BOTS = ("baseline-prompt",)
 
 
 @dataclass(frozen=True)
 class Delays:
-    """How long the vendor stand-ins take: STT final, LLM first token, TTS first byte."""
+    """How long the vendor stand-ins take: STT final (after Finalize), LLM first token and
+    each token after it (the stand-in streams one word per chunk, about a token), TTS first
+    byte."""
 
     name: str
     stt: float
     llm: float
+    token: float
     tts: float
 
     def patch(self) -> dict:
         return {
             "stt": {"final_delay": self.stt},
-            "llm": {"first_token_delay": self.llm},
+            "llm": {
+                "first_token_delay": self.llm,
+                "token_interval": self.token,
+                "words_per_chunk": 1,
+                "rules": [LONG_ANSWER_RULE],
+            },
             "tts": {"first_byte_delay": self.tts},
         }
 
 
-INSTANT = Delays("instant", 0.0, 0.0, 0.0)
-REALISTIC = Delays("realistic", 0.15, 0.35, 0.12)
+INSTANT = Delays("instant", 0.0, 0.0, 0.0, 0.0)
+REALISTIC = Delays("realistic", 0.15, 0.35, 0.02, 0.12)
 
-# One sequential latency call: a question, then an answer with a 600 ms mid-sentence pause.
+# One sequential latency call: a question, an answer with a 600 ms mid-sentence pause, then a
+# question whose answer is long (its first sentence is 40 words, about 40-50 tokens).
 # (Fixtures with a ~0.18 s gap, like "Yes, [gap] that's right", sit on the edge of the VAD's
 # 0.2 s stop window, and the Deepgram stand-in answers a mid-utterance Finalize with the whole
 # scripted sentence, so they would measure the stand-in, not the bot.)
@@ -75,6 +89,8 @@ LATENCY_SCRIPT = [
     WaitForBot(timeout=15),
     Say("pause_mid_sentence"),
     WaitForBot(timeout=15),
+    Say("address"),
+    WaitForBot(timeout=15),
     Hangup(),
 ]
 # What the Deepgram stand-in hears in each utterance of that script, in order. The pause
@@ -83,7 +99,17 @@ LATENCY_TRANSCRIPTS = [
     "Hi, I would like to know the status of my order please.",
     "My order number is",
     "one two three four.",
+    "Can you read me the delivery address on my account?",
 ]
+# The long answer: the first sentence is 40 words, as an LLM reading out an address would say.
+LONG_ANSWER_UTTERANCE = "address"
+LONG_ANSWER = (
+    "Sure, the delivery address on your account is flat twelve on the second floor of Green "
+    "Park Apartments, near the old water tank on Station Road in Koramangala, Bengaluru, "
+    "Karnataka, five six zero zero three four, and it was last changed in March. "
+    "Would you like to change it?"
+)
+LONG_ANSWER_RULE = {"match": "delivery address", "reply": LONG_ANSWER}
 
 # The steps of a reply, in order, and the server moments that end them (see split_reply).
 REPLY_PARTS = ("speech end", "STT final", "turn decision", "LLM", "first sentence", "TTS", "out")
@@ -293,13 +319,16 @@ class LatencyResult:
     delays: str
     greetings: list[float] = field(default_factory=list)
     replies: list[float] = field(default_factory=list)
+    long_answers: list[float] = field(default_factory=list)
     by_utterance: dict[str, list[float]] = field(default_factory=dict)
     premature: int = 0
     premature_pause: int = 0
     pause_calls: int = 0
     unanswered: int = 0
     failed: int = 0
+    gaps: int = 0  # the caller's playback ran dry inside a bot turn (a stutter)
     reply_splits: list[dict] = field(default_factory=list)
+    long_splits: list[dict] = field(default_factory=list)
     greeting_splits: list[dict] = field(default_factory=list)
     first_call: dict = field(default_factory=dict)
     rss_after_call: list[int] = field(default_factory=list)
@@ -311,15 +340,21 @@ class LatencyResult:
             "greeting_p95": percentile(self.greetings, 95),
             "reply_p50": percentile(self.replies, 50),
             "reply_p95": percentile(self.replies, 95),
+            "long_answer_p50": percentile(self.long_answers, 50),
+            "long_answer_max": max(self.long_answers, default=None),
             "by_utterance_p50": {k: percentile(v, 50) for k, v in self.by_utterance.items()},
             "premature": self.premature,
             "premature_pause": self.premature_pause,
             "pause_calls": self.pause_calls,
             "unanswered": self.unanswered,
             "failed": self.failed,
+            "gaps": self.gaps,
             "reply_split_p50": _median_split(self.reply_splits, REPLY_PARTS),
+            "long_split_p50": _median_split(self.long_splits, REPLY_PARTS),
             "greeting_split_p50": _median_split(self.greeting_splits, GREETING_PARTS),
-            "speculative_replies": sum(1 for s in self.reply_splits if s.get("speculative")),
+            "speculative_replies": sum(
+                1 for s in self.reply_splits + self.long_splits if s.get("speculative")
+            ),
             "first_call": self.first_call,
             "rss_after_call": self.rss_after_call,
         }
@@ -351,6 +386,7 @@ async def latency_phase(
     for report in reports:
         records = timings.get(report.call_sid, [])
         result.failed += not report.ok
+        result.gaps += report.bot_audio_gaps
         if report.greeting_latency is not None:
             result.greetings.append(report.greeting_latency)
         greeting = split_greeting(report, records)
@@ -364,11 +400,12 @@ async def latency_phase(
             if reply.latency is None:
                 result.unanswered += 1
                 continue
-            result.replies.append(reply.latency)
+            long = reply.audio == LONG_ANSWER_UTTERANCE
+            (result.long_answers if long else result.replies).append(reply.latency)
             result.by_utterance.setdefault(reply.audio, []).append(reply.latency)
             split = split_reply(report, reply, records)
             if split:
-                result.reply_splits.append(split)
+                (result.long_splits if long else result.reply_splits).append(split)
     return result
 
 
@@ -408,8 +445,10 @@ async def bench_bot(bot: str, stand_ins: StandInsProcess, args, out: Path) -> di
         )
         result["rss_after_sequential_calls"] = rss
         result["rss_left_per_call"] = (rss[-1] - rss[0]) / (len(rss) - 1) if len(rss) > 1 else None
-        print("  capacity (instant stand-ins):", flush=True)
-        result["capacity"] = await capacity_phase(server, stand_ins, args.levels)
+        levels = [] if bot in LATENCY_ONLY_BOTS else args.levels
+        if levels:
+            print("  capacity (instant stand-ins):", flush=True)
+        result["capacity"] = await capacity_phase(server, stand_ins, levels)
         return result
     finally:
         server.stop()
@@ -418,7 +457,8 @@ async def bench_bot(bot: str, stand_ins: StandInsProcess, args, out: Path) -> di
 def _latency_line(s: dict) -> str:
     return (
         f"greeting p50 {_s(s['greeting_p50'])} | reply p50 {_s(s['reply_p50'])} "
-        f"p95 {_s(s['reply_p95'])} | premature {s['premature']} "
+        f"p95 {_s(s['reply_p95'])} | long answer p50 {_s(s['long_answer_p50'])} "
+        f"| premature {s['premature']} "
         f"(pause {s['premature_pause']}/{s['pause_calls']}) | unanswered {s['unanswered']}"
     )
 
@@ -454,6 +494,16 @@ def headline(result: dict) -> dict[str, tuple[str, float | None]]:
     instant, realistic = result["latency_instant"], result["latency_realistic"]
     rows["reply p50, instant stand-ins"] = (_s(instant["reply_p50"]), instant["reply_p50"])
     rows["reply p50, realistic delays"] = (_s(realistic["reply_p50"]), realistic["reply_p50"])
+    rows["reply p95, realistic delays"] = (_s(realistic["reply_p95"]), realistic["reply_p95"])
+    rows["long answer first audio p50, realistic delays"] = (
+        _s(realistic["long_answer_p50"]),
+        realistic["long_answer_p50"],
+    )
+    by = realistic["by_utterance_p50"]
+    rows["p50 per utterance (order / pause tail / long), realistic"] = (
+        " / ".join(_s(by.get(k)) for k in ("order_status", "pause_mid_sentence", "address")),
+        None,
+    )
     rows["greeting p50, realistic delays"] = (
         _s(realistic["greeting_p50"]),
         realistic["greeting_p50"],
@@ -461,6 +511,8 @@ def headline(result: dict) -> dict[str, tuple[str, float | None]]:
     premature = instant["premature_pause"] + realistic["premature_pause"]
     pauses = instant["pause_calls"] + realistic["pause_calls"]
     rows["premature replies in the mid-sentence pause"] = (f"{premature} of {pauses}", premature)
+    gaps = instant["gaps"] + realistic["gaps"]
+    rows["stutters: playback ran dry inside a bot turn"] = (str(gaps), None)
     cpu = _cpu_per_minute(result)
     rows["CPU per minute of call"] = ("-" if cpu is None else f"{cpu:.2f} CPU-s", cpu)
     for calls in (25, 50, 100):
@@ -497,28 +549,31 @@ def comparison_table(results: dict[str, dict]) -> str:
     names = [b for b in BOTS if b in results]
     tables = {b: headline(results[b]) for b in names}
     keys = list(dict.fromkeys(k for b in names for k in tables[b]))
-    header = "| figure | " + " | ".join(names)
-    header += " | ours / baseline |" if len(names) == 2 else " |"
-    lines = [header, "|---" * (len(names) + 1 + (len(names) == 2)) + "|"]
+    bases = [b for b in names if b != "ours"] if "ours" in names else []
+    header = "| figure | " + " | ".join(names) + " |"
+    header += "".join(f" ours / {b} |" for b in bases)
+    lines = [header, "|---" * (len(names) + 1 + len(bases)) + "|"]
     for key in keys:
         cells = [tables[b].get(key, ("-", None))[0] for b in names]
-        row = f"| {key} | " + " | ".join(cells)
-        if len(names) == 2:
-            ours, base = (tables[b].get(key, ("-", None))[1] for b in names)
-            ratio = f"{ours / base:.2f}" if ours is not None and base else "-"
-            row += f" | {ratio}"
-        lines.append(row + " |")
+        row = f"| {key} | " + " | ".join(cells) + " |"
+        ours = tables["ours"].get(key, ("-", None))[1] if bases else None
+        for b in bases:
+            base = tables[b].get(key, ("-", None))[1]
+            row += f" {ours / base:.2f} |" if ours is not None and base else " - |"
+        lines.append(row)
     return "\n".join(lines)
 
 
 def split_table(results: dict[str, dict]) -> str:
     lines = []
-    for kind, parts in (("reply", REPLY_PARTS), ("greeting", GREETING_PARTS)):
-        lines.append(f"| {kind} p50 split | " + " | ".join(parts) + " |")
+    kinds = (("reply", REPLY_PARTS), ("long", REPLY_PARTS), ("greeting", GREETING_PARTS))
+    for kind, parts in kinds:
+        title = "long answer" if kind == "long" else kind
+        lines.append(f"| {title} p50 split | " + " | ".join(parts) + " |")
         lines.append("|---" * (len(parts) + 1) + "|")
         for bot in (b for b in BOTS if b in results):
             for delays in ("instant", "realistic"):
-                split = results[bot][f"latency_{delays}"][f"{kind}_split_p50"]
+                split = results[bot][f"latency_{delays}"].get(f"{kind}_split_p50", {})
                 cells = [_ms(split.get(p)) for p in parts]
                 lines.append(f"| {bot}, {delays} | " + " | ".join(cells) + " |")
         lines.append("")
@@ -560,8 +615,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         prog="python -m benchmarks.run", description=__doc__.splitlines()[0]
     )
     p.add_argument("--quick", action="store_true", help="a smoke run: fewer calls, 1 and 5 calls")
-    p.add_argument("--bots", default=",".join(BOTS), help="which bots (default: ours,baseline)")
-    p.add_argument("--levels", help="simultaneous calls, comma-separated (1,10,25,50,100)")
+    p.add_argument("--bots", default=",".join(BOTS), help="which bots (default: all of them)")
+    p.add_argument("--levels", help="simultaneous calls, comma-separated (1,10,25,50,100), or none")
     p.add_argument("--sequential", type=int, help="sequential calls per delay profile (6)")
     args = p.parse_args(argv)
     args.bots = [b.strip() for b in args.bots.split(",") if b.strip()]
@@ -569,7 +624,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if unknown:
         p.error(f"unknown bot(s): {', '.join(sorted(unknown))}")
     default_levels = "1,5" if args.quick else "1,10,25,50,100"
-    args.levels = [int(n) for n in (args.levels or default_levels).split(",")]
+    levels = args.levels or default_levels
+    args.levels = [] if levels == "none" else [int(n) for n in levels.split(",")]
     args.sequential = args.sequential or (2 if args.quick else 6)
     return args
 

@@ -2,6 +2,7 @@
 
     python -m benchmarks.serve ours --port 7861 [--no-timings]
     python -m benchmarks.serve baseline --port 7862
+    python -m benchmarks.serve baseline-prompt --port 7863
 
 Exactly `python server.py` (same FastAPI app, same websocket handoff, same uvicorn settings)
 except that `baseline` swaps in `benchmarks/baseline_bot.py` as the `bot` module and leaves out
@@ -14,8 +15,14 @@ from __future__ import annotations
 
 import importlib
 import sys
+import types
 
-BOTS = {"ours": "bot", "baseline": "benchmarks.baseline_bot"}
+# Bot name -> (module, entry point function).
+BOTS = {
+    "ours": ("bot", "bot"),
+    "baseline": ("benchmarks.baseline_bot", "bot"),
+    "baseline-prompt": ("benchmarks.baseline_bot", "bot_prompt"),
+}
 
 
 def add_timings_observer() -> None:
@@ -41,13 +48,17 @@ def main(argv: list[str] | None = None) -> None:
     args = [a for a in args if a != "--no-timings"]
 
     # server.create_app() runs `from bot import bot`: point that name at the chosen bot.
-    sys.modules["bot"] = importlib.import_module(BOTS[which])
+    module_name, entry = BOTS[which]
+    module = importlib.import_module(module_name)
+    if entry != "bot":
+        module = types.SimpleNamespace(bot=getattr(module, entry))
+    sys.modules["bot"] = module
     if timings:
         add_timings_observer()
 
     import server
 
-    if which == "baseline":
+    if which.startswith("baseline"):
         server.release_call_memory = lambda: None
     sys.argv = ["server.py", *args]
     server.main()

@@ -111,6 +111,8 @@ class Settings(BaseSettings):
     cartesia_voice: str = Field(DEFAULT_CARTESIA_VOICE, alias="CARTESIA_VOICE_ID")
 
     audio_chunk_ms: int = Field(200, alias="EXOTEL_AUDIO_CHUNK_MS")
+    # A bot turn's first payloads (exotel_bot/wire/output.py)
+    first_audio_chunk_ms: int = Field(40, alias="EXOTEL_FIRST_AUDIO_CHUNK_MS")
     handshake_timeout_secs: float = Field(10.0, alias="EXOTEL_HANDSHAKE_TIMEOUT_SECS")
 
     # Call control (exotel_bot/call/control.py)
@@ -158,6 +160,12 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"EXOTEL_AUDIO_CHUNK_MS={self.audio_chunk_ms} must be a multiple of 20 between "
                 "20 and 1000 (Exotel wants media payloads in multiples of 320 bytes)"
+            )
+        first = self.first_audio_chunk_ms
+        if first % 20 or not 20 <= first <= self.audio_chunk_ms:
+            raise ValueError(
+                f"EXOTEL_FIRST_AUDIO_CHUNK_MS={first} must be a multiple of 20 between "
+                f"20 and EXOTEL_AUDIO_CHUNK_MS ({self.audio_chunk_ms})"
             )
         if self.stt_service not in STT_SERVICES:
             raise ValueError(

@@ -44,6 +44,8 @@ DTMF_DURATION_MS = 100
 
 # Heard silence longer than this between two bot payloads starts a new bot "turn".
 BOT_TURN_GAP = 0.3
+# How many payloads of each bot turn the report lists (CallReport.turn_first_payloads).
+FIRST_PAYLOADS_KEPT = 8
 # A clear this soon after the caller starts talking over the bot counts as a barge-in.
 BARGE_IN_WINDOW = 2.0
 CLOSE_TIMEOUT = 5.0
@@ -226,6 +228,11 @@ class CallReport:
     # The `media.chunk` / `media.timestamp` values of the bot's payloads, in arrival order.
     media_chunks: list[tuple[str, str]] = field(default_factory=list)
     dialect: str = ""
+    # Bytes of the first payloads of each bot turn, in order (at most FIRST_PAYLOADS_KEPT).
+    turn_first_payloads: list[list[int]] = field(default_factory=list)
+    # Times the caller's playback ran dry inside a bot turn: audio arrived after what was
+    # buffered had finished playing (a stutter), shorter than a turn gap.
+    bot_audio_gaps: int = 0
     close_code: int | None = None
     close_reason: str = ""
     ended_by: str | None = None
@@ -318,6 +325,7 @@ class Playback:
         self.turn_start: int | None = None  # where the current bot turn began playing
         self.received_bytes = 0
         self.cleared_bytes = 0
+        self.gaps = 0  # times the caller's playback ran dry inside a bot turn (a stutter)
         self._segments: list[tuple[int, bytes]] | None = [] if keep_audio else None
 
     def position(self, t: float) -> int:
@@ -334,6 +342,8 @@ class Playback:
         new_turn = self.turn_start is None or now - self.end >= self.turn_gap
         if new_turn:
             self.turn_start = start
+        elif now > self.end:
+            self.gaps += 1
         samples = len(payload) // 2
         if self._segments is not None and samples:
             self._segments.append((start, payload[: samples * 2]))
@@ -776,10 +786,14 @@ class _Call:
         self.payload_sizes[len(payload)] += 1
         previous_end, was_playing = self.playback.end_time, self.playback.turn_start is not None
         pcm = self.dialect.decode(payload)
+        first_payloads = self.report.turn_first_payloads
         if self.playback.add(t, pcm):
+            first_payloads.append([len(payload)])
             if was_playing:
                 self.note(previous_end, "bot_audio_end", "bot audio finished playing")
             self.bot_turn_starts(t)
+        elif first_payloads and len(first_payloads[-1]) < FIRST_PAYLOADS_KEPT:
+            first_payloads[-1].append(len(payload))
         self.last_bot_media = t
         self.check_premature(t)
 
@@ -930,6 +944,7 @@ class _Call:
         report.media_payload_sizes = dict(sorted(self.payload_sizes.items()))
         report.bot_keys = dict(self.bot_keys)
         report.media_keys = dict(self.media_keys)
+        report.bot_audio_gaps = self.playback.gaps
         report.events = dict(self.events)
         report.sent = dict(self.sent)
         self.note_last_playback(report.duration)

@@ -112,7 +112,7 @@ def recorded_call(recording_server, stand_ins, tmp_path_factory) -> RecordedCall
     script = [
         WaitForGreeting(timeout=15),
         Say("order_status"),
-        BargeIn("order_status", after=1.0),
+        BargeIn("order_status", after=0.5),  # well inside the reply (2.6 s of audio)
         WaitForBot(timeout=15),
         Hangup(),
     ]

@@ -8,10 +8,13 @@ whether the sentence is over:
 - "My order number is" / "I want to, um,"      -> incomplete: give the caller time (2 s);
 - no punctuation either way                    -> unsure: answer after 0.8 s of silence.
 
-While the final transcript is on its way, a complete-looking interim transcript already starts
-the LLM (pipecat's speculative inference): the reply is held back until the final transcript
-confirms the same words, and discarded if it differs or the caller goes on. So a reply never
-starts sooner than the turn is decided, only the LLM does.
+The LLM starts before that when the words allow it (pipecat's speculative inference): as soon
+as the caller goes quiet (the VAD's first silent window, inside its 0.2 s stop window), a
+complete-looking interim transcript starts the LLM; so does a complete final transcript that
+arrives before the VAD has stopped. The reply is held back until the turn is decided and the
+final transcript confirms the same words, and discarded if the words differ or the caller goes
+on (speaks again, even inside the stop window). So a reply never starts sooner than the turn is
+decided, only the LLM does.
 
 Pipecat's default, Smart Turn v3, listens to the audio instead. On 8 kHz phone audio it judged
 complete sentences unfinished and a mid-sentence pause finished, and costs ~75-125 ms of CPU
@@ -25,11 +28,13 @@ import time
 import unicodedata
 
 from loguru import logger
-from pipecat.audio.vad.vad_analyzer import VADParams
+from pipecat.audio.vad.vad_analyzer import VADParams, VADState
 from pipecat.frames.frames import (
     EagerEndOfTurnCancelFrame,
     Frame,
+    InputAudioRawFrame,
     InterimTranscriptionFrame,
+    LLMRunFrame,
     TranscriptionFrame,
     VADUserStartedSpeakingFrame,
     VADUserStoppedSpeakingFrame,
@@ -126,10 +131,17 @@ def _join(*parts: str) -> str:
 
 
 class PhoneTurnStopStrategy(BaseUserTurnStopStrategy):
-    """Ends the caller's turn on the final transcript's verdict (see the module docstring)."""
+    """Ends the caller's turn on the final transcript's verdict (see the module docstring).
 
-    def __init__(self, **kwargs):
+    `vad` is the call's VAD analyzer (the one the user aggregator runs): with it, the LLM may
+    start as soon as the caller goes quiet; without it, only once the VAD has stopped.
+    """
+
+    def __init__(self, *, vad: PhoneVAD | None = None, **kwargs):
         super().__init__(**kwargs)
+        self._vad = vad
+        self._quiet = False  # the VAD hears silence after speech, inside its stop window
+        self._confirmed = False  # this turn ended on a speculation's answer
         self._text = ""  # final transcripts of this turn
         self._interim = ""  # the latest interim transcript since the last final
         self._final_is_latest = False  # no interim came after the last final
@@ -140,13 +152,18 @@ class PhoneTurnStopStrategy(BaseUserTurnStopStrategy):
         self._match = NormalizedMatch()
 
     async def process_frame(self, frame: Frame) -> ProcessFrameResult:
-        if isinstance(frame, VADUserStartedSpeakingFrame):
+        if isinstance(frame, InputAudioRawFrame):
+            if self._vad is not None and self._vad_speaking:
+                await self._follow_vad(self._vad.state)  # the VAD has judged this audio already
+        elif isinstance(frame, VADUserStartedSpeakingFrame):
             self._vad_speaking = True
             self._stopped_at = None
+            self._quiet = False
             await self._cancel_timer()
             await self._withdraw_speculation()
         elif isinstance(frame, VADUserStoppedSpeakingFrame):
             self._vad_speaking = False
+            self._quiet = False
             self._stopped_at = time.monotonic()
             await self._caller_paused()
         elif isinstance(frame, TranscriptionFrame):
@@ -154,21 +171,48 @@ class PhoneTurnStopStrategy(BaseUserTurnStopStrategy):
             self._interim, self._final_is_latest = "", True
             if self._stopped_at is not None:
                 await self._decide()
+            elif self._quiet:
+                await self._speculate(self._text)
         elif isinstance(frame, InterimTranscriptionFrame):
             self._interim, self._final_is_latest = frame.text, False
+            if self._quiet or self._stopped_at is not None:  # silent, the final on its way
+                await self._speculate(_join(self._text, self._interim))
         elif isinstance(frame, EagerEndOfTurnCancelFrame):
-            self._speculation = None  # the LLM withdrew it (it wanted a tool call)
+            # The LLM withdrew its speculative answer (it wanted a tool call, which it only
+            # runs for a decided turn). If the turn was already decided on that answer, the
+            # withdrawal crossed the decision on its way: answer the decided turn now.
+            self._speculation = None
+            if self._confirmed:
+                self._confirmed = False
+                await self.push_frame(LLMRunFrame())
         return ProcessFrameResult.CONTINUE
+
+    async def _follow_vad(self, state: VADState) -> None:
+        """Inside the VAD's stop window: the caller went quiet, or speaks again."""
+        if state == VADState.STOPPING and not self._quiet:
+            self._quiet = True
+            heard = self._text if self._final_is_latest else _join(self._text, self._interim)
+            await self._speculate(heard)
+        elif state == VADState.SPEAKING and self._quiet:
+            self._quiet = False  # only a breath: whatever the LLM started on is not the turn
+            await self._withdraw_speculation()
+
+    async def _speculate(self, heard: str) -> None:
+        """Start the LLM on `heard` if it reads as a whole turn (and it is not running on it)."""
+        if self._speculation is not None:
+            if self._match.matches(self._speculation.text, heard):
+                return
+            await self._withdraw_speculation()  # newer words: start again on them
+        if text_verdict(heard) == COMPLETE:
+            self._speculation = UserTurnSpeculation(text=heard)
+            await self.trigger_user_turn_inference_triggered(speculation=self._speculation)
 
     async def _caller_paused(self) -> None:
         """The VAD heard 0.2 s of silence: decide now, or wait for the final transcript."""
         if self._final_is_latest and self._text:
             await self._decide()
             return
-        heard = _join(self._text, self._interim)
-        if self._speculation is None and text_verdict(heard) == COMPLETE:
-            self._speculation = UserTurnSpeculation(text=heard)
-            await self.trigger_user_turn_inference_triggered(speculation=self._speculation)
+        await self._speculate(_join(self._text, self._interim))
         await self._wait_then(STT_WAIT_SECS, self._decide)
 
     async def _decide(self) -> None:
@@ -191,6 +235,7 @@ class PhoneTurnStopStrategy(BaseUserTurnStopStrategy):
         speculation, self._speculation = self._speculation, None
         if speculation and self._match.matches(speculation.text, self._text):
             # The LLM already answered these words: release that answer, run nothing new.
+            self._confirmed = True
             await self.trigger_user_turn_finalized(confirms_speculation=True)
             return
         if speculation:
@@ -221,10 +266,12 @@ class PhoneTurnStopStrategy(BaseUserTurnStopStrategy):
 
     async def _reset(self) -> None:
         self._text, self._interim, self._final_is_latest = "", "", False
+        self._quiet = False
         await self._cancel_timer()
         await self._withdraw_speculation()
 
     async def handle_user_turn_started(self):
+        self._confirmed = False
         await self._reset()
 
     async def handle_user_turn_stopped(self):
@@ -240,6 +287,10 @@ def phone_vad() -> PhoneVAD:
     return PhoneVAD(params=VADParams(stop_secs=VAD_STOP_SECS))
 
 
-def phone_turn_strategies() -> UserTurnStrategies:
-    """Start a turn on voice (or words); end it on what the final transcript says."""
-    return UserTurnStrategies(stop=[PhoneTurnStopStrategy()])
+def phone_turn_strategies(vad: PhoneVAD | None = None) -> UserTurnStrategies:
+    """Start a turn on voice (or words); end it on what the final transcript says.
+
+    Pass the call's VAD (`phone_vad()`, the same object given to the user aggregator) so the
+    LLM can start as soon as the caller goes quiet, inside the VAD's stop window.
+    """
+    return UserTurnStrategies(stop=[PhoneTurnStopStrategy(vad=vad)])

@@ -79,6 +79,12 @@ class PhoneVAD(SileroVADAnalyzer):
         self._skipped: deque[bytes] = deque(maxlen=MAX_SKIPPED_WINDOWS)
         self.skipped_windows = 0
 
+    @property
+    def state(self) -> VADState:
+        """Where the caller is, as of the last audio analyzed: QUIET, STARTING, SPEAKING, or
+        STOPPING (silent after speech, inside the stop window)."""
+        return self._vad_state
+
     async def analyze_audio(self, buffer: bytes) -> VADState:
         return self._run_analyzer(buffer)
 

@@ -14,6 +14,7 @@ from exotel_bot.services.krisp import krisp_filter
 from exotel_bot.settings import Settings
 from exotel_bot.wire.handshake import ExotelCall
 from exotel_bot.wire.media_format import outbound_payload_ms
+from exotel_bot.wire.output import ExotelOutputTransport
 from exotel_bot.wire.serializer import ExotelSerializer
 
 # Caller audio reaches the VAD in frames of at most this length, whatever size Exotel's
@@ -23,11 +24,6 @@ from exotel_bot.wire.serializer import ExotelSerializer
 # Smaller frames cost CPU for nothing: 20 ms frames took 79% more server CPU for 10
 # simultaneous calls (14.75 s vs 8.25 s, shared 2-core machine; see docs/exotel-wire.md).
 CALLER_FRAME_MS = 100
-
-
-def media_payload_bytes(call: ExotelCall, chunk_ms: int) -> int:
-    """Bytes in one outbound `media` payload of this call (its encoding and rate)."""
-    return call.media_format.payload_bytes(outbound_payload_ms(chunk_ms))
 
 
 def split_audio(frame: InputAudioRawFrame, frame_ms: int = CALLER_FRAME_MS):
@@ -53,11 +49,26 @@ class ExotelInputTransport(FastAPIWebsocketInputTransport):
 
 
 class ExotelTransport(FastAPIWebsocketTransport):
-    """Pipecat's FastAPI websocket transport with `ExotelInputTransport` as its input."""
+    """Pipecat's FastAPI websocket transport with Exotel's input (caller audio cut into
+    frames of CALLER_FRAME_MS) and output (a turn's first audio in short payloads)."""
 
-    def __init__(self, websocket: WebSocket, params: FastAPIWebsocketParams, **kwargs):
+    def __init__(
+        self,
+        websocket: WebSocket,
+        params: FastAPIWebsocketParams,
+        *,
+        first_chunk_bytes: int,
+        **kwargs,
+    ):
         super().__init__(websocket, params, **kwargs)
         self._input = ExotelInputTransport(self, self._client, self._params, name=self._input_name)
+        self._output = ExotelOutputTransport(
+            self,
+            self._client,
+            self._params,
+            first_chunk_bytes=first_chunk_bytes,
+            name=self._output_name,
+        )
 
 
 def exotel_transport(websocket: WebSocket, call: ExotelCall, settings: Settings):
@@ -66,11 +77,15 @@ def exotel_transport(websocket: WebSocket, call: ExotelCall, settings: Settings)
     Outbound audio goes in payloads of `outbound_payload_ms(settings.audio_chunk_ms)` (200 ms
     by default: 3.2 KB of L16 at 8 kHz, 1.6 KB of mu-law, Exotel's recommended minimum; always
     whole 20 ms steps, the last one padded with silence by pipecat), so Exotel never waits on
-    a short packet.
+    a short packet. A bot turn's first payloads are `settings.first_audio_chunk_ms` (40 ms) so
+    its first sound is not held back until 200 ms exist (see exotel_bot/wire/output.py).
     """
     serializer = ExotelSerializer(call, max_message_bytes=settings.max_message_bytes)
+    # The output transport cuts 16-bit PCM (the serializer encodes it afterwards).
+    first_chunk_ms = outbound_payload_ms(settings.first_audio_chunk_ms)
     return ExotelTransport(
         websocket=websocket,
+        first_chunk_bytes=call.sample_rate * 2 * first_chunk_ms // 1000,
         params=FastAPIWebsocketParams(
             audio_in_enabled=True,
             audio_out_enabled=True,
