@@ -28,7 +28,7 @@ from loguru import logger
 
 from exotel_bot.call.flow_routes import flow_router
 from exotel_bot.garbage_collection import release_call_memory
-from exotel_bot.logs import call_logging, setup_logging
+from exotel_bot.logs import call_logging, hide_secrets, setup_logging
 from exotel_bot.outbound.routes import outbound_router
 from exotel_bot.security import Refusal, admission, over_capacity
 from exotel_bot.settings import ConfigError, Settings, load_settings
@@ -100,6 +100,7 @@ def build_app(*, calls: bool = True) -> FastAPI:
     control plane, `--control`): only the HTTP side, without importing bot.py or pipecat."""
     setup_logging()
     settings = load_settings(require_keys=calls)
+    hide_secrets(settings.secrets())
     if calls:  # imported here so a config error is reported before pipecat loads; importing
         from bot import bot  # bot.py warms its models: each worker does so before serving
 
@@ -141,6 +142,7 @@ def build_app(*, calls: bool = True) -> FastAPI:
     app.include_router(outbound_router())  # /dialout, /exotel/status: outbound calls
     if calls:
         add_call_route(app, bot, settings)
+        setup_logging()  # again: importing pipecatcloud replaces loguru's handler
     return app
 
 

@@ -121,7 +121,7 @@ class Settings(BaseSettings):
     llm_timeout_secs: float = 6.0
 
     # Past one process (exotel_bot/stores/, docs/scaling.md): state in Redis, several workers.
-    redis_url: SecretText = ""
+    redis_url: str = Field("", repr=False)  # only its password is a secret (see secrets())
     redis_key_prefix: str = "exotel-bot:"
     web_concurrency: int = 1
     # What GET /exotel/voicebot-url answers: this URL, else Pipecat Cloud's, else this host's /ws.
@@ -178,7 +178,9 @@ class Settings(BaseSettings):
 
     def secrets(self) -> list[str]:
         """The secret values, so logging can scrub them from anything it writes."""
-        values = [getattr(self, name) for name, f in type(self).model_fields.items() if not f.repr]
+        fields = type(self).model_fields.items()
+        values = [getattr(self, n) for n, f in fields if not f.repr and n != "redis_url"]
+        values.append(urlparse(self.redis_url).password)  # the URL itself is useful in logs
         return [str(value) for value in values if value]
 
     def missing_keys(self) -> list[str]:
