@@ -26,7 +26,7 @@ from fastapi import FastAPI, Request, WebSocket
 from fastapi.responses import JSONResponse, PlainTextResponse
 from loguru import logger
 
-from exotel_bot.call.flow_routes import flow_router
+from exotel_bot.call.flow_routes import exotel_url, flow_router
 from exotel_bot.garbage_collection import release_call_memory
 from exotel_bot.logs import call_logging, hide_secrets, setup_logging
 from exotel_bot.outbound.routes import outbound_router
@@ -48,17 +48,6 @@ def decode_body(body: str | None) -> dict:
         logger.warning("Ignoring ?body= that is not a JSON object")
         return {}
     return decoded
-
-
-def exotel_url(public_url: str) -> str:
-    """The websocket URL to paste into the Exotel Voicebot applet for a public https/wss URL."""
-    url = public_url.rstrip("/")
-    for old, new in (("https://", "wss://"), ("http://", "ws://")):
-        if url.startswith(old):
-            url = new + url[len(old) :]
-    if not url.startswith(("wss://", "ws://")):
-        url = "wss://" + url
-    return url if url.endswith("/ws") else url + "/ws"
 
 
 async def ngrok_public_url() -> str | None:

@@ -15,6 +15,7 @@ import psutil
 import pytest
 import websockets
 
+from exotel_bot.call.flow_routes import pipecat_cloud_url
 from exotel_bot.outbound.dials import DialRecord
 from exotel_bot.settings import read_settings
 from exotel_bot.stores import StoreUnavailable
@@ -278,6 +279,28 @@ def test_voicebot_url_for_pipecat_cloud_and_inbound_calls(server_factory, shared
     params = dict(parse_qsl(urlsplit(url).query))
     assert params["serviceHost"] == "exotel-bot.acme" and len(params["dial"]) == 16
     assert len(params) <= 3 and len(urlsplit(url).query) <= 256  # Exotel's limits
+    # us-west, Pipecat Cloud's default region, has no prefix.
+    assert pipecat_cloud_url("bot.acme", "us-west") == pipecat_cloud_url("bot.acme", "")
+    assert pipecat_cloud_url("bot.acme", "") == (
+        "wss://api.pipecat.daily.co/ws/exotel?serviceHost=bot.acme"
+    )
+
+
+def test_voicebot_url_is_this_servers_public_ws(server_factory, shared_env):
+    public = server_factory("--control", **shared_env, PUBLIC_URL="https://bot.example.com/")
+    answer = httpx.get(f"{public.http_url}/exotel/voicebot-url", params={"CallSid": "CAin2"})
+    assert answer.json() == {"url": "wss://bot.example.com/ws"}
+    dialled = dialout(public, {"to": "+919812340004"}).json()
+    url = httpx.get(
+        f"{public.http_url}/exotel/voicebot-url",
+        params={"CallSid": "CAunknown", "CallFrom": "09812340004", "CallTo": "08047491899"},
+    ).json()["url"]  # no such sid: found by the customer's number
+    assert url.startswith("wss://bot.example.com/ws?dial=")
+    record = httpx.get(
+        f"{public.http_url}/dialout/{dialled['call_sid']}",
+        headers={"Authorization": f"Bearer {DIALOUT_TOKEN}"},
+    ).json()
+    assert record["ref"] == dict(parse_qsl(urlsplit(url).query))["dial"]
 
 
 async def test_transfer_decided_in_a_worker_is_answered_by_the_control_plane(

@@ -15,6 +15,7 @@ it even when the websocket's call sid and numbers do not match the dial's.
 
 from __future__ import annotations
 
+import os
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from fastapi import APIRouter, Request
@@ -32,18 +33,42 @@ MAX_CUSTOM_CHARS = 256
 EXOTEL_URL_OPTIONS = ("sample-rate",)
 
 
+# Pipecat Cloud's default region is served from the host without a region prefix.
+PIPECAT_CLOUD_DEFAULT_REGION = "us-west"
+
+
 def pipecat_cloud_url(service_host: str, region: str = "") -> str:
-    """Pipecat Cloud's Exotel websocket for `AGENT.ORG`, in `region` (empty: the default host)."""
-    host = f"{region}.api.pipecat.daily.co" if region else "api.pipecat.daily.co"
+    """Pipecat Cloud's Exotel websocket for `AGENT.ORG` in `region`: us-west (or empty) is
+    `wss://api.pipecat.daily.co/ws/exotel?serviceHost=...`, any other region
+    `wss://{region}.api.pipecat.daily.co/...` (Pipecat Cloud's Exotel guide)."""
+    region = region.strip().lower()
+    prefix = "" if region in ("", PIPECAT_CLOUD_DEFAULT_REGION) else f"{region}."
+    host = f"{prefix}api.pipecat.daily.co"
     return f"wss://{host}/ws/exotel?{urlencode({'serviceHost': service_host})}"
 
 
+def exotel_url(public_url: str) -> str:
+    """The websocket URL for the Exotel Voicebot applet from a public https/wss URL:
+    `https://bot.example.com` -> `wss://bot.example.com/ws`."""
+    url = public_url.rstrip("/")
+    for old, new in (("https://", "wss://"), ("http://", "ws://")):
+        if url.startswith(old):
+            url = new + url[len(old) :]
+    if not url.startswith(("wss://", "ws://")):
+        url = "wss://" + url
+    return url if url.endswith("/ws") else url + "/ws"
+
+
 def base_ws_url(settings: Settings, request: Request) -> str:
-    """VOICEBOT_WS_URL, else Pipecat Cloud's URL, else this server's /ws as the caller saw it."""
+    """VOICEBOT_WS_URL, else Pipecat Cloud's URL, else this server's /ws: from PUBLIC_URL, or
+    as the request reached it (`wss://` behind https)."""
     if settings.voicebot_ws_url:
         return settings.voicebot_ws_url
     if settings.pipecat_cloud_service_host:
         return pipecat_cloud_url(settings.pipecat_cloud_service_host, settings.pipecat_cloud_region)
+    public = os.environ.get("PUBLIC_URL", "").strip()
+    if public:
+        return exotel_url(public)
     scheme = "wss" if request.url.scheme in ("https", "wss") else "ws"
     return f"{scheme}://{request.url.netloc}/ws"
 
