@@ -18,8 +18,7 @@ import websockets
 from exotel_bot.call.flow_routes import pipecat_cloud_url
 from exotel_bot.outbound.dials import DialRecord
 from exotel_bot.settings import read_settings
-from exotel_bot.stores import StoreUnavailable
-from exotel_bot.stores import redis_stores as redis_module
+from exotel_bot.stores import StoreUnavailable, redis_slots
 from exotel_bot.stores.redis_stores import redis_stores
 from simulator.caller import (
     ExpectClose,
@@ -149,7 +148,7 @@ def test_control_plane_loads_neither_bot_nor_pipecat():
 
 
 async def test_slots_are_leases_shared_by_workers(redis_server, monkeypatch):
-    monkeypatch.setattr(redis_module, "LEASE_SECS", 0.5)
+    monkeypatch.setattr(redis_slots, "LEASE_SECS", 0.5)
     monkeypatch.setenv("REDIS_URL", redis_server.url)
     monkeypatch.setenv("REDIS_KEY_PREFIX", "test-leases:")
     monkeypatch.setenv("CALLS_PER_WORKER", "1")
