@@ -342,6 +342,24 @@ async def test_the_cap_holds_across_workers(worker_a, workers_b, stand_ins):
     assert "2 calls running, the limit (MAX_CONCURRENT_CALLS) is 2" in worker_a.log()
 
 
+async def test_default_cap_is_one_workers_capacity_without_redis(server_factory, stand_ins):
+    """No MAX_CONCURRENT_CALLS, no Redis: the cap is CALLS_PER_WORKER (one worker)."""
+    server = server_factory(CALLS_PER_WORKER="1", MAX_CONCURRENT_CALLS="", REDIS_URL="")
+    assert server.health()["store"] == "memory"
+    hold = asyncio.create_task(
+        run_call(server.ws_url, [WaitForGreeting(timeout=20), Silence(2), Hangup()])
+    )
+    deadline = time.monotonic() + 20
+    while server.health()["active_calls"] < 1 and time.monotonic() < deadline:
+        await asyncio.sleep(0.1)
+    with pytest.raises(websockets.InvalidStatus) as refused:
+        async with websockets.connect(server.ws_url):
+            pass
+    assert refused.value.response.status_code == 503
+    assert (await hold).ok
+    assert "1 calls running, the limit (MAX_CONCURRENT_CALLS) is 1" in server.log()
+
+
 async def test_calls_go_on_when_redis_dies_and_recover_when_it_returns(
     worker_a, workers_b, control, redis_server, stand_ins
 ):
