@@ -23,8 +23,8 @@ REQUIRED_KEYS = ("DEEPGRAM_API_KEY", "OPENAI_API_KEY", "CARTESIA_API_KEY")
 # A voice from Cartesia's public library; pick another at https://play.cartesia.ai/voices.
 DEFAULT_CARTESIA_VOICE = "71a7ad14-091c-4e8e-a314-022ece01c121"
 
-# Simultaneous calls one worker process (one core) carries with reply p95 under 0.6 s, measured
-# by `python -m benchmarks.workers` (docs/scaling.md). The default cap is this x workers.
+# Simultaneous calls one worker process (one core) carried without a failed call in
+# `python -m benchmarks.workers` (docs/scaling.md has the figures). Default cap: this x workers.
 CALLS_PER_WORKER = 100
 
 # Variables whose empty value means "off" rather than "the default".
