@@ -1,6 +1,8 @@
 """Run the bot locally: a websocket at /ws for Exotel, handed to `bot()` as Pipecat Cloud does.
 
     python server.py            # real calls: needs your API keys in .env, and ngrok for Exotel
+    python server.py --workers 2   # one worker per core; needs REDIS_URL (docs/scaling.md)
+    python server.py --control  # beside Pipecat Cloud: /dialout, Passthru, voicebot-url only
 
 Each websocket is one call, run in its own task: a call that fails never touches another.
 """
@@ -21,26 +23,16 @@ import httpx
 import uvicorn
 from dotenv import find_dotenv, load_dotenv
 from fastapi import FastAPI, Request, WebSocket
-from fastapi.responses import PlainTextResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 from loguru import logger
 
-from exotel_bot.call.control import transfer_decisions
+from exotel_bot.call.flow_routes import exotel_url, flow_router
 from exotel_bot.garbage_collection import release_call_memory
-from exotel_bot.logs import call_logging, setup_logging
+from exotel_bot.logs import call_logging, hide_secrets, setup_logging
 from exotel_bot.outbound.routes import outbound_router
-from exotel_bot.security import Refusal, admission
-from exotel_bot.settings import ConfigError, load_settings
-from exotel_bot.wire.callbacks import CallbackTooLarge, callback_fields
-from exotel_bot.wire.handshake import close_quietly
-
-try:  # What Pipecat Cloud's base image passes to bot(); pipecat's own class otherwise.
-    from pipecatcloud.agent import WebSocketSessionArguments as SessionArguments
-except ImportError:
-    from pipecat.runner.types import WebSocketRunnerArguments as SessionArguments
-
-active_calls: set[str] = set()
-# What Exotel's Passthru says about the Voicebot stream that just ended (logged with the call).
-PASSTHRU_STREAM_FIELDS = ("Stream[Status]", "Stream[Duration]", "Stream[DisconnectedBy]")
+from exotel_bot.security import Refusal, admission, over_capacity
+from exotel_bot.settings import ConfigError, Settings, load_settings
+from exotel_bot.stores import StoreUnavailable, check_redis_now, open_stores, stores
 
 
 def decode_body(body: str | None) -> dict:
@@ -56,17 +48,6 @@ def decode_body(body: str | None) -> dict:
         logger.warning("Ignoring ?body= that is not a JSON object")
         return {}
     return decoded
-
-
-def exotel_url(public_url: str) -> str:
-    """The websocket URL to paste into the Exotel Voicebot applet for a public https/wss URL."""
-    url = public_url.rstrip("/")
-    for old, new in (("https://", "wss://"), ("http://", "ws://")):
-        if url.startswith(old):
-            url = new + url[len(old) :]
-    if not url.startswith(("wss://", "ws://")):
-        url = "wss://" + url
-    return url if url.endswith("/ws") else url + "/ws"
 
 
 async def ngrok_public_url() -> str | None:
@@ -103,54 +84,77 @@ async def refuse(websocket: WebSocket, refusal: Refusal) -> None:
         await websocket.close(code=1008)
 
 
-def create_app() -> FastAPI:
-    """The FastAPI app: /ws for calls, /health for load balancers and tests."""
-    from bot import bot  # imported here so a config error is reported before pipecat loads
+def build_app(*, calls: bool = True) -> FastAPI:
+    """The FastAPI app. `calls=True`: /ws for calls plus the HTTP side; `calls=False` (the
+    control plane, `--control`): only the HTTP side, without importing bot.py or pipecat."""
+    setup_logging()
+    settings = load_settings(require_keys=calls)
+    hide_secrets(settings.secrets())
+    if calls:  # imported here so a config error is reported before pipecat loads; importing
+        from bot import bot  # bot.py warms its models: each worker does so before serving
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        await print_exotel_url(int(os.environ.get("PORT", "7860")))
-        yield
+        app.state.stores = await open_stores(settings, takes_calls=calls)
+        if calls:
+            await print_exotel_url(int(os.environ.get("PORT", "7860")))
+        try:
+            yield
+        finally:
+            await app.state.stores.close()
 
     app = FastAPI(title="Exotel Pipecat bot", lifespan=lifespan)
 
+    @app.exception_handler(StoreUnavailable)
+    async def store_unavailable(request: Request, error: StoreUnavailable):
+        logger.error(f"{request.method} {request.url.path}: {error}")
+        return JSONResponse({"detail": f"Call state store unavailable: {error}"}, status_code=503)
+
     @app.get("/health")
     async def health():
-        return {
+        current = stores()
+        body = {
             "status": "ok",
-            "active_calls": len(active_calls),
+            "role": "calls" if calls else "control",
+            "pid": os.getpid(),
+            "store": current.kind,
+            "worker_calls": current.slots.local(),  # this process's calls
             "tasks": len(asyncio.all_tasks()),  # a leak check: flat between calls
         }
+        try:  # calls across every worker sharing the store (this one's alone in memory)
+            body["active_calls"] = await current.slots.running()
+        except StoreUnavailable as e:
+            body |= {"active_calls": current.slots.local(), "store_error": str(e)}
+        return body
 
-    @app.api_route("/exotel/passthru", methods=["GET", "POST"])
-    async def passthru(request: Request):
-        """Exotel's Passthru applet after the Voicebot: 200 = connect an agent, 302 = hang up.
+    app.include_router(flow_router(settings))  # /exotel/voicebot-url, /exotel/passthru
+    app.include_router(outbound_router())  # /dialout, /exotel/status: outbound calls
+    if calls:
+        add_call_route(app, bot, settings)
+        setup_logging()  # again: importing pipecatcloud replaces loguru's handler
+    return app
 
-        GET with a query string (Exotel's way, with `Stream[...]` fields), or POST as a form,
-        multipart form or JSON: all read by exotel_bot/wire/callbacks.py; never a 500.
-        """
-        try:
-            fields = await callback_fields(request)
-        except CallbackTooLarge:
-            return PlainTextResponse("callback body too large", status_code=413)
-        call_sid = fields.get("CallSid", "").strip()[:128]
-        decision = transfer_decisions.get(call_sid) if call_sid else None
-        with call_logging(call_sid or "-"):
-            stream = {k: fields[k][:80] for k in PASSTHRU_STREAM_FIELDS if k in fields}
-            logger.info(f"Passthru asks what next: {decision or 'hang up'} {stream or ''}")
-        if decision == "transfer":
-            return PlainTextResponse("transfer", status_code=200)
-        return PlainTextResponse("hangup", status_code=302, headers={"Location": "/"})
+
+def add_call_route(app: FastAPI, bot, settings: Settings) -> None:
+    """/ws: one Exotel call per websocket, handed to `bot()` as Pipecat Cloud does."""
+    from exotel_bot.wire.handshake import close_quietly
+
+    try:  # What Pipecat Cloud's base image passes to bot(); pipecat's own class otherwise.
+        from pipecatcloud.agent import WebSocketSessionArguments as SessionArguments
+    except ImportError:
+        from pipecat.runner.types import WebSocketRunnerArguments as SessionArguments
 
     @app.websocket("/ws")
     async def websocket_endpoint(websocket: WebSocket):
         # Checked before accepting: a refused websocket never gets a pipeline (security.py).
-        refusal = admission(websocket.headers, len(active_calls), load_settings())
+        session_id = str(uuid.uuid4())
+        refusal = admission(websocket.headers, settings)
+        if refusal is None:  # the cap, counted across every worker sharing the store
+            slot = await stores().slots.acquire(session_id)
+            refusal = None if slot.admitted else over_capacity(slot.running, slot.limit)
         if refusal:
             await refuse(websocket, refusal)
             return
-        session_id = str(uuid.uuid4())
-        active_calls.add(session_id)  # no await since the check: the cap cannot be overshot
         try:
             await websocket.accept()
             args = SessionArguments(
@@ -162,18 +166,46 @@ def create_app() -> FastAPI:
         except Exception:
             logger.exception(f"Session {session_id} failed")
         finally:
-            active_calls.discard(session_id)
+            await free_slot(session_id)
             await close_quietly(websocket)
             release_call_memory()  # a call's pipeline is cyclic garbage: free it now
 
-    app.include_router(outbound_router())  # /dialout, /exotel/status: outbound calls
-    return app
+
+async def free_slot(session_id: str) -> None:
+    """Give the call's slot back; if the store is down, its lease runs out by itself."""
+    try:
+        await stores().slots.release(session_id)
+    except StoreUnavailable as e:
+        with call_logging(f"session-{session_id}"):
+            logger.error(f"Could not free this call's slot ({e}); its lease will run out")
+
+
+def create_app() -> FastAPI:
+    """The app for calls (uvicorn factory: `server:create_app`)."""
+    return build_app(calls=True)
+
+
+def create_control_app() -> FastAPI:
+    """The control plane's app (uvicorn factory: `server:create_control_app`)."""
+    return build_app(calls=False)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default=None, help="default: $HOST or 0.0.0.0")
     parser.add_argument("--port", type=int, default=None, help="default: $PORT or 7860")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="worker processes on this port (default: $WEB_CONCURRENCY or 1); >1 needs REDIS_URL",
+    )
+    parser.add_argument(
+        "--control",
+        action="store_true",
+        help="only /dialout, /exotel/status, /exotel/passthru, /exotel/voicebot-url and /health "
+        "(beside a Pipecat Cloud bot): no /ws, no bot.py, no models, no vendor keys",
+    )
     args = parser.parse_args()
 
     load_dotenv(find_dotenv(usecwd=True), override=False)
@@ -183,15 +215,33 @@ def main() -> None:
     os.environ["PORT"] = str(port)
 
     try:
-        load_settings()
-        app = create_app()
+        settings = load_settings(require_keys=not args.control)
+        workers = args.workers or settings.web_concurrency
+        if workers < 1:
+            raise ConfigError(f"--workers {workers}: use 1 or more")
+        if workers > 1 and not settings.redis_url:
+            raise ConfigError(
+                f"{workers} workers need REDIS_URL: each worker is its own process, and the "
+                "dials, transfer decisions and call count must be shared. Start Redis "
+                "(e.g. `redis-server`) and set REDIS_URL=redis://127.0.0.1:6379/0, or run 1 worker."
+            )
+        check_redis_now(settings)  # a clear error now, not one per worker later
+        if workers == 1:
+            app = build_app(calls=not args.control)
     except ConfigError as e:
         logger.error(str(e))
         sys.exit(2)
 
     # Bigger websocket messages are refused with close code 1009 before they reach the bot.
-    max_bytes = load_settings().max_message_bytes
-    uvicorn.run(app, host=host, port=port, log_level="warning", ws_max_size=max_bytes)
+    options = dict(
+        host=host, port=port, log_level="warning", ws_max_size=settings.max_message_bytes
+    )
+    if workers == 1:
+        uvicorn.run(app, **options)
+    else:  # each worker imports the app (and warms its models) itself
+        factory = "server:create_control_app" if args.control else "server:create_app"
+        logger.info(f"Starting {workers} workers on port {port}")
+        uvicorn.run(factory, factory=True, workers=workers, **options)
 
 
 if __name__ == "__main__":

@@ -618,6 +618,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--bots", default=",".join(BOTS), help="which bots (default: all of them)")
     p.add_argument("--levels", help="simultaneous calls, comma-separated (1,10,25,50,100), or none")
     p.add_argument("--sequential", type=int, help="sequential calls per delay profile (6)")
+    p.add_argument("--no-workers", action="store_true", help="skip the 1-vs-2-workers step")
     args = p.parse_args(argv)
     args.bots = [b.strip() for b in args.bots.split(",") if b.strip()]
     unknown = set(args.bots) - set(BOTS)
@@ -636,6 +637,8 @@ def machine_line() -> str:
 
 
 async def main_async(args: argparse.Namespace) -> int:
+    from benchmarks.workers import bench_workers, table  # it imports this module
+
     stamp = time.strftime("%Y%m%d-%H%M%S")
     out = OUT_DIR / stamp
     out.mkdir(parents=True, exist_ok=True)
@@ -643,9 +646,14 @@ async def main_async(args: argparse.Namespace) -> int:
     print(f"Benchmark {stamp}: {before}", flush=True)
     stand_ins = StandInsProcess(out).start()
     results: dict[str, dict] = {}
+    workers = None
     try:
         for bot in args.bots:
             results[bot] = await bench_bot(bot, stand_ins, args, out)
+        if not args.no_workers:  # 1 worker vs --workers 2 with Redis (benchmarks/workers.py)
+            print("\n== several workers ==", flush=True)
+            calls = 20 if args.quick else 200
+            workers = await bench_workers(out, [(1, calls), (2, calls)], stand_ins)
     finally:
         stand_ins.stop()
     after = machine_line()
@@ -654,12 +662,15 @@ async def main_async(args: argparse.Namespace) -> int:
         "machine_before": before,
         "machine_after": after,
         "results": results,
+        "workers": workers,
     }
     (out / "results.json").write_text(json.dumps(data, indent=2))
     print(f"\nMachine: before {before}; after {after}")
     print("\n" + comparison_table(results))
     print("\n" + split_table(results))
     print(capacity_table(results))
+    if workers:
+        print("\nSeveral workers (a shared machine: indicative)\n" + table(workers["runs"]))
     print(f"\nFull results and server logs: {out.relative_to(ROOT)}/")
     return 0
 

@@ -4,8 +4,8 @@ The bot's URL is public (ngrok, a public host), so anyone who finds it can open 
 run up the vendor bill. These are the checks, with no I/O of their own:
 
 - `admission()` runs in server.py before the websocket is accepted, on what the HTTP upgrade
-  request shows (the `Authorization` header, how many calls are running): a refused connection
-  never gets a pipeline.
+  request shows (the `Authorization` header); then the call cap (`over_capacity()`, counted
+  by the stores across workers): a refused connection never gets a pipeline.
 - `account_allowed()` runs once Exotel's `start` message names the account (in
   `accept_exotel_call`), so it also guards the bot on Pipecat Cloud, where server.py is not used.
 
@@ -55,8 +55,9 @@ def account_allowed(account_sid: str, allowed: Iterable[str]) -> bool:
     return not allowed or account_sid.casefold() in allowed
 
 
-def admission(headers: Mapping[str, str], active_calls: int, settings: Settings) -> Refusal | None:
-    """None to let a websocket in, else the refusal. Credentials first: strangers learn nothing."""
+def admission(headers: Mapping[str, str], settings: Settings) -> Refusal | None:
+    """None to let a websocket in, else the refusal: Basic auth (the call cap comes next, from
+    the stores' call slots, so strangers learn nothing about load)."""
     if settings.ws_username and not basic_auth_ok(
         headers.get("authorization"), settings.ws_username, str(settings.ws_password)
     ):
@@ -65,11 +66,13 @@ def admission(headers: Mapping[str, str], active_calls: int, settings: Settings)
             "missing or wrong Basic auth credentials",
             {"WWW-Authenticate": f'Basic realm="{BASIC_AUTH_REALM}"'},
         )
-    limit = settings.max_concurrent_calls
-    if limit and active_calls >= limit:
-        return Refusal(
-            503,
-            f"{active_calls} calls running, the limit (MAX_CONCURRENT_CALLS) is {limit}",
-            {"Retry-After": "1"},
-        )
     return None
+
+
+def over_capacity(running: int, limit: int) -> Refusal:
+    """The refusal for a call over MAX_CONCURRENT_CALLS (counted across all workers)."""
+    return Refusal(
+        503,
+        f"{running} calls running, the limit (MAX_CONCURRENT_CALLS) is {limit}",
+        {"Retry-After": "1"},
+    )

@@ -36,6 +36,10 @@ SARVAM_TTS_URL = "wss://api.sarvam.ai/text-to-speech/ws"
 # A voice from Cartesia's public library; pick another at https://play.cartesia.ai/voices.
 DEFAULT_CARTESIA_VOICE = "71a7ad14-091c-4e8e-a314-022ece01c121"
 
+# Simultaneous calls one worker process (one core) carried without a failed call in
+# `python -m benchmarks.workers` (docs/scaling.md has the figures). Default cap: this x workers.
+CALLS_PER_WORKER = 100
+
 # Variables whose empty value means "off" rather than "the default".
 EMPTY_MEANS_OFF = ("TRANSFER_DIGIT", "CALL_RECORDS_DIR")
 
@@ -133,13 +137,25 @@ class Settings(BaseSettings):
     ws_username: str = Field("", alias="EXOTEL_WS_USERNAME")
     ws_password: SecretText = Field("", alias="EXOTEL_WS_PASSWORD")
     allowed_accounts: CommaList = Field((), alias="EXOTEL_ALLOWED_ACCOUNTS")
-    max_concurrent_calls: int = 20
+    # Calls at once across every worker sharing the store; unset: CALLS_PER_WORKER x workers.
+    max_concurrent_calls: int | None = None
+    # What one worker (one core) carries with latency to spare: see docs/scaling.md.
+    calls_per_worker: int = CALLS_PER_WORKER
     max_message_bytes: int = 256 * 1024
     # Vendor failures (exotel_bot/call/fallback.py)
     llm_timeout_secs: float = 6.0
     # Answering machines on outbound calls (exotel_bot/outbound/voicemail.py)
     voicemail_detection: bool = True
     voicemail_message_delay_secs: float = 2.0
+
+    # Past one process (exotel_bot/stores/, docs/scaling.md): state in Redis, several workers.
+    redis_url: str = Field("", repr=False)  # only its password is a secret (see secrets())
+    redis_key_prefix: str = "exotel-bot:"
+    web_concurrency: int = 1
+    # What GET /exotel/voicebot-url answers: this URL, else Pipecat Cloud's, else this host's /ws.
+    voicebot_ws_url: Annotated[str, _url("ws", "wss")] = ""
+    pipecat_cloud_service_host: str = ""  # AGENT.ORG, e.g. exotel-bot.acme
+    pipecat_cloud_region: str = ""  # us-west (the default host), us-east, eu-central, ap-south
 
     @model_validator(mode="before")
     @classmethod
@@ -185,8 +201,16 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"TRANSFER_DIGIT={self.transfer_digit!r} must be one keypad key (or empty)"
             )
-        if self.max_concurrent_calls < 0:
+        if self.max_concurrent_calls is not None and self.max_concurrent_calls < 0:
             raise ValueError("MAX_CONCURRENT_CALLS must be 0 (no limit) or more")
+        if self.calls_per_worker < 1:
+            raise ValueError("CALLS_PER_WORKER must be 1 or more")
+        if self.web_concurrency < 1:
+            raise ValueError("WEB_CONCURRENCY must be 1 or more (worker processes)")
+        if self.redis_url and urlparse(self.redis_url).scheme not in ("redis", "rediss", "unix"):
+            raise ValueError(
+                "REDIS_URL must look like redis://[:password@]host:6379/0 (or rediss://, unix://)"
+            )
         if self.max_message_bytes < 16 * 1024:
             raise ValueError(
                 f"MAX_MESSAGE_BYTES={self.max_message_bytes} is too small: Exotel media "
@@ -197,7 +221,9 @@ class Settings(BaseSettings):
 
     def secrets(self) -> list[str]:
         """The secret values, so logging can scrub them from anything it writes."""
-        values = [getattr(self, name) for name, f in type(self).model_fields.items() if not f.repr]
+        fields = type(self).model_fields.items()
+        values = [getattr(self, n) for n, f in fields if not f.repr and n != "redis_url"]
+        values.append(urlparse(self.redis_url).password)  # the URL itself is useful in logs
         return [str(value) for value in values if value]
 
     def missing_keys(self) -> list[str]:

@@ -33,7 +33,8 @@ def free_port() -> int:
 class BotServer:
     """`python server.py` on a free port, its log in a file the test can read."""
 
-    def __init__(self, env: dict[str, str], log_path: Path):
+    def __init__(self, env: dict[str, str], log_path: Path, args: tuple[str, ...] = ()):
+        self.args = args  # server.py options, e.g. ("--workers", "2") or ("--control",)
         self.port = free_port()
         self.log_path = log_path
         self.env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(self.port), **env}
@@ -50,7 +51,11 @@ class BotServer:
     def start(self, timeout: float = 60) -> BotServer:
         log = open(self.log_path, "w")  # noqa: SIM115 - kept open for the process's life
         self.process = subprocess.Popen(
-            [sys.executable, "server.py"], cwd=ROOT, env=self.env, stdout=log, stderr=log
+            [sys.executable, "server.py", *self.args],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=log,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -109,7 +114,7 @@ def server_factory(stand_ins, tmp_path_factory):
     """Start server.py with extra environment; every server started is stopped at the end."""
     servers: list[BotServer] = []
 
-    def start(**env: str) -> BotServer:
+    def start(*args: str, **env: str) -> BotServer:
         log_path = tmp_path_factory.mktemp("server") / "server.log"
         records = str(log_path.parent / "calls")  # call records: never into the repository
         full_env = {
@@ -119,7 +124,7 @@ def server_factory(stand_ins, tmp_path_factory):
             "CALL_RECORDS_DIR": records,
             **env,
         }
-        server = BotServer(full_env, log_path).start()
+        server = BotServer(full_env, log_path, args).start(timeout=120 if args else 60)
         servers.append(server)
         return server
 

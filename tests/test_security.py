@@ -17,7 +17,7 @@ import pytest
 import websockets
 
 from exotel_bot.security import account_allowed, basic_auth_ok
-from exotel_bot.settings import ConfigError, read_settings
+from exotel_bot.settings import CALLS_PER_WORKER, ConfigError, read_settings
 from simulator.caller import Hangup, Silence, WaitForGreeting, run_call
 from tests.conftest import SECRET_KEYS
 
@@ -176,7 +176,9 @@ def test_security_settings_default_to_open_with_a_cap(env):
     settings = read_settings()
     assert (settings.ws_username, str(settings.ws_password)) == ("", "")
     assert settings.allowed_accounts == ()
-    assert settings.max_concurrent_calls == 20
+    # No fixed cap: one worker's measured capacity (CALLS_PER_WORKER) times the workers.
+    assert settings.max_concurrent_calls is None
+    assert settings.calls_per_worker == CALLS_PER_WORKER
     assert settings.max_message_bytes == 256 * 1024
 
 

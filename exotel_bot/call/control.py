@@ -4,8 +4,9 @@
 - The bot hangs up: it says goodbye, waits until Exotel echoes a `mark` sent after the goodbye
   (the caller has heard it; pipecat's pacing runs ahead of playback), then closes the stream and
   the App Bazaar flow moves on to its next applet.
-- Transfer to a human: the decision is stored for the flow's Passthru applet (see server.py's
-  `/exotel/passthru`), then the bot hangs up so the flow can connect an agent.
+- Transfer to a human: the decision is stored for the flow's Passthru applet (the process's
+  `exotel_bot.stores`, read by `/exotel/passthru`), then the bot hangs up so the flow can
+  connect an agent.
 - Keypad: digits become one user message ("#" or a pause ends it); TRANSFER_DIGIT asks for a human.
 - Silence check-ins, and a maximum call length.
 - A `mark` after every bot turn, so logs show when the caller actually heard each one.
@@ -19,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from typing import Protocol
 
 from loguru import logger
 from pipecat.adapters.llm.schemas.direct_function import tool_options
@@ -44,6 +44,7 @@ from pipecat.services.llm_service import FunctionCallParams
 from exotel_bot.call.phrases import Phrases
 from exotel_bot.records.recorder import TURN_CAUSE
 from exotel_bot.settings import Settings
+from exotel_bot.stores import StoreUnavailable, TransferDecisions, stores
 from exotel_bot.wire.handshake import ExotelCall
 
 END_CALL = {
@@ -71,36 +72,6 @@ TRANSFER_TO_AGENT = {
     },
     "required": ["reason"],
 }
-
-
-class TransferDecisions(Protocol):
-    """Where the bot leaves its transfer decision for the Passthru applet to pick up."""
-
-    def set(self, call_sid: str, decision: str) -> None: ...
-
-    def get(self, call_sid: str) -> str | None: ...
-
-
-class InMemoryDecisions:
-    """Decisions kept in this process for an hour: enough when the bot and server.py share it."""
-
-    def __init__(self, ttl_secs: float = 3600):
-        self._ttl = ttl_secs
-        self._items: dict[str, tuple[float, str]] = {}
-
-    def set(self, call_sid: str, decision: str) -> None:
-        now = time.monotonic()
-        self._items = {k: v for k, v in self._items.items() if v[0] > now}
-        self._items[call_sid] = (now + self._ttl, decision)
-
-    def get(self, call_sid: str) -> str | None:
-        expires, decision = self._items.get(call_sid, (0.0, None))
-        return decision if expires > time.monotonic() else None
-
-
-# The store server.py's Passthru endpoint reads. Replace it (e.g. with a Redis-backed one)
-# when the bot and the Passthru endpoint run in different processes.
-transfer_decisions: TransferDecisions = InMemoryDecisions()
 
 
 class _ControlInput(FrameProcessor):
@@ -158,7 +129,7 @@ class CallControl:
         self.end_reason: str | None = None
         self._settings = settings
         self._phrases = phrases
-        self._decisions = decisions or transfer_decisions
+        self._decisions = decisions  # None: the process's store, looked up when needed
         self._on_end = on_end  # e.g. the call record's set_end_reason(outcome, detail)
         self._input = _ControlInput(self)
         self._output = _ControlOutput(self)
@@ -239,7 +210,11 @@ class CallControl:
         """Record the transfer for the Passthru applet, tell the caller, and hang up."""
         if self._ending:
             return
-        self._decisions.set(self.call.call_sid, "transfer")
+        decisions = self._decisions or stores().transfers
+        try:
+            await decisions.set(self.call.call_sid, "transfer")
+        except StoreUnavailable as e:  # the caller still hears the hand-over; Passthru hangs up
+            logger.error(f"Could not save the transfer decision ({e})")
         logger.info(f"Transferring to an agent ({reason})")
         await self.hang_up(reason, self._phrases.transfer, outcome="transferred", cause="transfer")
 

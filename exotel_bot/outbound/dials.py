@@ -2,9 +2,10 @@
 
 `/dialout` (or `python -m exotel_bot.outbound`) saves a `DialRecord` before asking Exotel to place
 the call. When the flow's Voicebot applet opens the websocket, `match_dial()` finds the record
-(by Exotel's call sid, else by the customer's number on either side of the call) and hands its
-context to the bot. The default store lives in this process: fine for `server.py`, which runs
-the bot itself; a bot on Pipecat Cloud needs a shared store (see `DialStore`).
+(by the `dial` custom parameter that `/exotel/voicebot-url` adds, else by Exotel's call sid, else
+by the customer's number on either side of the call) and hands its context to the bot. The
+store is the process's (`exotel_bot.stores`): memory by default, Redis with REDIS_URL, so a bot
+on Pipecat Cloud or on another worker finds a dial placed elsewhere.
 """
 
 from __future__ import annotations
@@ -31,6 +32,9 @@ MATCH_WINDOW_SECS = 300.0
 # How long a record is kept at all (for its StatusCallback and GET /dialout/{call_sid}).
 KEEP_SECS = 6 * 3600.0
 MAX_RECORDS = 10_000
+
+# The custom parameter /exotel/voicebot-url adds to the websocket URL: the dial's `ref`.
+DIAL_PARAMETER = "dial"
 
 # Exotel's terminal call statuses: a dial that ended can no longer be answered.
 TERMINAL_STATUSES = {"completed", "failed", "busy", "no-answer", "canceled"}
@@ -85,7 +89,9 @@ class DialRecord:
     to: str  # the customer, E.164
     context: dict[str, Any] = field(default_factory=dict)
     wait_for_hello: bool = False
-    dial_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    dial_id: str = field(default_factory=lambda: uuid.uuid4().hex)  # secret: signs callbacks
+    # Public: the `dial` custom parameter /exotel/voicebot-url puts in the websocket URL.
+    ref: str = field(default_factory=lambda: uuid.uuid4().hex[:16])
     created_at: float = field(default_factory=time.time)
     call_sid: str = ""  # Exotel's Sid, once Calls/connect has answered
     websocket_call_sid: str = ""  # the call sid the websocket's `start` carried
@@ -108,8 +114,8 @@ class DialRecord:
 class DialStore(Protocol):
     """Where dial records live between /dialout and the call's websocket.
 
-    Implement these three methods over Redis or a database when the bot and the process
-    that dials do not share memory (Pipecat Cloud), then call `use_dial_store(...)` in both.
+    `MemoryDialStore` below, and `RedisDialStore` (exotel_bot/stores/redis_stores.py) with
+    REDIS_URL. Methods raise `exotel_bot.stores.StoreUnavailable` when the store is down.
     """
 
     async def save(self, record: DialRecord) -> None:
@@ -120,6 +126,9 @@ class DialStore(Protocol):
 
     async def by_number(self, number: str) -> list[DialRecord]:
         """Records dialled to this E.164 number in the last MATCH_WINDOW_SECS."""
+
+    async def by_ref(self, ref: str) -> DialRecord | None:
+        """The record whose public `ref` is this, if any."""
 
 
 class MemoryDialStore:
@@ -137,6 +146,7 @@ class MemoryDialStore:
         self._records: dict[str, DialRecord] = {}  # by dial_id, oldest first
         self._by_sid: dict[str, str] = {}  # Exotel's or the websocket's call sid -> dial_id
         self._by_number: dict[str, list[str]] = {}  # E.164 -> dial_ids
+        self._by_ref: dict[str, str] = {}  # public ref -> dial_id
 
     def _prune(self) -> None:
         """Forget the oldest records while they are too old or too many (cheap: oldest first)."""
@@ -149,6 +159,7 @@ class MemoryDialStore:
 
     def _forget(self, record: DialRecord) -> None:
         del self._records[record.dial_id]
+        self._by_ref.pop(record.ref, None)
         for sid in (record.call_sid, record.websocket_call_sid):
             if self._by_sid.get(sid) == record.dial_id:
                 del self._by_sid[sid]
@@ -160,6 +171,7 @@ class MemoryDialStore:
 
     async def save(self, record: DialRecord) -> None:
         self._records[record.dial_id] = record
+        self._by_ref[record.ref] = record.dial_id
         for sid in (record.call_sid, record.websocket_call_sid):
             if sid:
                 self._by_sid[sid] = record.dial_id
@@ -177,19 +189,24 @@ class MemoryDialStore:
         records = (self._records.get(dial_id) for dial_id in self._by_number.get(number, ()))
         return [r for r in records if r is not None and r.created_at >= since]
 
-
-_store: DialStore = MemoryDialStore()
+    async def by_ref(self, ref: str) -> DialRecord | None:
+        dial_id = self._by_ref.get(ref) if ref else None
+        return self._records.get(dial_id) if dial_id else None
 
 
 def dial_store() -> DialStore:
-    """The store /dialout writes to and incoming calls are matched against."""
-    return _store
+    """The store /dialout writes to and incoming calls are matched against (the process's
+    `exotel_bot.stores.stores().dials`)."""
+    from exotel_bot.stores import stores
+
+    return stores().dials
 
 
 def use_dial_store(store: DialStore) -> None:
-    """Replace the default in-process store (e.g. with a shared one on Pipecat Cloud)."""
-    global _store
-    _store = store
+    """Replace this process's dial store alone (a custom store; tests)."""
+    from exotel_bot.stores import stores
+
+    stores().dials = store
 
 
 def wait_for_hello_default() -> bool:
@@ -203,12 +220,18 @@ def wait_for_hello_default() -> bool:
     return False
 
 
-async def find_dial(call_sid: str, numbers: list[str], store: DialStore) -> DialRecord | None:
-    """The dial this websocket answers: by call sid, else the newest open dial to its number.
+async def find_dial(
+    call_sid: str, numbers: list[str], store: DialStore, ref: str = ""
+) -> DialRecord | None:
+    """The dial this websocket answers: by `ref` (the `dial` custom parameter), else by call
+    sid, else the newest open dial to its number.
 
     Which of Exotel's `from`/`to` holds the customer on an outbound leg is not documented,
     so both are tried. A dial matched by number once is not matched by number again.
     """
+    record = await store.by_ref(ref) if ref else None
+    if record is not None:
+        return record
     record = await store.by_call_sid(call_sid) if call_sid else None
     if record is not None:
         return record
@@ -227,7 +250,8 @@ async def match_dial(call: ExotelCall) -> ExotelCall:
     numbers = [n for n in map(number_or_none, (call.from_number, call.to_number)) if n]
     with call_logging(call.call_sid):
         try:
-            record = await find_dial(call.call_sid, numbers, dial_store())
+            ref = call.custom_parameters.get(DIAL_PARAMETER, "")
+            record = await find_dial(call.call_sid, numbers, dial_store(), ref)
         except Exception as e:
             logger.error(f"Could not look up this call's dial ({e.__class__.__name__}: {e})")
             record = None
@@ -251,9 +275,10 @@ async def match_dial(call: ExotelCall) -> ExotelCall:
 async def _connected(record: DialRecord, call: ExotelCall) -> None:
     """Note that the dial's call reached the bot (so its number matches no other call)."""
     by_sid = call.call_sid in (record.call_sid, record.websocket_call_sid)
+    by_ref = call.custom_parameters.get(DIAL_PARAMETER) == record.ref
+    how = "dial parameter" if by_ref else "call sid" if by_sid else "number"
     logger.info(
-        f"Outbound call to {record.to} (matched by {'call sid' if by_sid else 'number'}; "
-        f"context: {sorted(record.context)})"
+        f"Outbound call to {record.to} (matched by {how}; context: {sorted(record.context)})"
     )
     if record.call_sid and record.call_sid != call.call_sid:
         logger.info(f"The websocket's call sid is not the one Exotel dialled ({record.call_sid})")

@@ -40,6 +40,7 @@ from exotel_bot.outbound.exotel_api import (
     read_exotel_api_settings,
 )
 from exotel_bot.settings import ConfigError
+from exotel_bot.stores import StoreUnavailable
 from exotel_bot.wire.callbacks import CallbackTooLarge, callback_fields
 
 BearerCredentials = Annotated[
@@ -103,7 +104,13 @@ class Dialer:
             wait_for_hello_default() if request.wait_for_hello is None else request.wait_for_hello
         )
         record = DialRecord(to=request.to, context=request.context, wait_for_hello=wait)
-        await dial_store().save(record)  # before dialling: the callee may answer very fast
+        try:  # before dialling: the callee may answer very fast
+            await dial_store().save(record)
+        except StoreUnavailable as e:  # no record, no context for the bot: do not dial
+            logger.error(f"Not dialling {record.to}: cannot record the dial ({e})")
+            raise HTTPException(
+                503, f"Cannot record the dial, so no call was placed: {e}"
+            ) from None
         try:
             async with ExotelClient(self.settings) as exotel:
                 placed = await exotel.connect_to_flow(
@@ -114,12 +121,12 @@ class Dialer:
                 )
         except ExotelError as e:
             record.status = "failed"
-            await dial_store().save(record)
+            await _save_quietly(record)
             logger.warning(f"Could not dial {record.to}: {e}")
             raise _http_error(e) from None
         record.call_sid = placed.call_sid
-        await dial_store().save(record)
         with call_logging(placed.call_sid):
+            await _save_quietly(record)  # the call is placed: never answer with an error now
             logger.info(
                 f"Dialling {record.to}: Exotel call {placed.call_sid} "
                 f"({placed.status or 'queued'}; context: {sorted(record.context)})"
@@ -131,6 +138,14 @@ class Dialer:
         if record is None:
             raise HTTPException(404, f"No dial with call sid {call_sid!r} (or it has expired)")
         return record.public()
+
+
+async def _save_quietly(record: DialRecord) -> None:
+    """Save the record; a store that is down is logged (the dial's ref and number still match)."""
+    try:
+        await dial_store().save(record)
+    except StoreUnavailable as e:
+        logger.error(f"Could not update the dial to {record.to} ({e})")
 
 
 def status_callback_url(dial_id: str) -> str | None:
