@@ -62,7 +62,7 @@ async def ngrok_public_url() -> str | None:
 
 
 async def print_exotel_url(port: int) -> None:
-    public = await ngrok_public_url() or os.environ.get("PUBLIC_URL")
+    public = await ngrok_public_url() or load_settings(require_keys=False).public_url
     if public:
         logger.info(f"Exotel Voicebot applet URL: {exotel_url(public)}")
     else:
@@ -97,7 +97,7 @@ def build_app(*, calls: bool = True) -> FastAPI:
     async def lifespan(app: FastAPI):
         app.state.stores = await open_stores(settings, takes_calls=calls)
         if calls:
-            await print_exotel_url(int(os.environ.get("PORT", "7860")))
+            await print_exotel_url(settings.port)
         try:
             yield
         finally:
@@ -210,12 +210,12 @@ def main() -> None:
 
     load_dotenv(find_dotenv(usecwd=True), override=False)
     setup_logging()
-    host = args.host or os.environ.get("HOST", "0.0.0.0")
-    port = args.port or int(os.environ.get("PORT", "7860"))
-    os.environ["PORT"] = str(port)
+    # The command line wins over HOST/PORT; written back so every worker's settings agree.
+    os.environ.update({k: str(v) for k, v in (("HOST", args.host), ("PORT", args.port)) if v})
 
     try:
         settings = load_settings(require_keys=not args.control)
+        host, port = settings.host, settings.port
         workers = args.workers or settings.web_concurrency
         if workers < 1:
             raise ConfigError(f"--workers {workers}: use 1 or more")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Iterable
 
@@ -29,7 +28,18 @@ def setup_logging(level: str | None = None) -> None:
     """Send logs to stderr with the call id on every line. Safe to call more than once."""
     logger.remove()
     logger.configure(extra={"call_id": "-"}, patcher=_scrub)
-    logger.add(sys.stderr, level=level or os.environ.get("LOG_LEVEL", "INFO"), format=_FORMAT)
+    logger.add(sys.stderr, level=level or _log_level(), format=_FORMAT)
+
+
+def _log_level() -> str:
+    """LOG_LEVEL from the settings; INFO while they cannot be read (whoever loads them next
+    reports why, with the logging set up)."""
+    from exotel_bot.settings import ConfigError, load_settings
+
+    try:
+        return load_settings(require_keys=False).log_level.upper()
+    except ConfigError:
+        return "INFO"
 
 
 def hide_secrets(values: Iterable[str]) -> None:

@@ -157,6 +157,25 @@ class Settings(BaseSettings):
     pipecat_cloud_service_host: str = ""  # AGENT.ORG, e.g. exotel-bot.acme
     pipecat_cloud_region: str = ""  # us-west (the default host), us-east, eu-central, ap-south
 
+    # This server (server.py): where it listens, its public address, how much it logs.
+    host: str = "0.0.0.0"
+    port: int = 7860
+    public_url: str = ""  # https://your.host: printed as the Voicebot URL, Exotel's callbacks
+    log_level: str = "INFO"
+
+    # Outbound calls (exotel_bot/outbound/, docs/outbound.md)
+    dialout_token: SecretText = ""  # turns POST /dialout on; the bearer token it needs
+    dialout_url: str = ""  # where `python -m exotel_bot.outbound` finds the server
+    outbound_wait_for_hello: bool = False
+    outbound_hello_timeout_secs: float = 3.0
+    exotel_api_key: SecretText = ""
+    exotel_api_token: SecretText = ""
+    exotel_account_sid: str = ""
+    exotel_caller_id: str = ""  # your ExoPhone
+    exotel_app_id: str = ""  # the flow whose Voicebot applet points at the bot
+    exotel_subdomain: str = ""  # api.exotel.com (Singapore) unless set; api.in.exotel.com
+    exotel_api_base_url: str = ""  # a stand-in or proxy instead of https://EXOTEL_SUBDOMAIN
+
     @model_validator(mode="before")
     @classmethod
     def _empty_is_unset(cls, data: Any) -> Any:
@@ -205,6 +224,8 @@ class Settings(BaseSettings):
             raise ValueError("MAX_CONCURRENT_CALLS must be 0 (no limit) or more")
         if self.calls_per_worker < 1:
             raise ValueError("CALLS_PER_WORKER must be 1 or more")
+        if self.outbound_hello_timeout_secs <= 0:
+            raise ValueError("OUTBOUND_HELLO_TIMEOUT_SECS must be a positive number of seconds")
         if self.web_concurrency < 1:
             raise ValueError("WEB_CONCURRENCY must be 1 or more (worker processes)")
         if self.redis_url and urlparse(self.redis_url).scheme not in ("redis", "rediss", "unix"):

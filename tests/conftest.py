@@ -102,6 +102,17 @@ def stand_ins():
 
 
 @pytest.fixture(autouse=True)
+def _fresh_settings():
+    """Settings are read once per process (load_settings is cached): a test that changes the
+    environment gets them read anew, and leaves no stale copy for the next test."""
+    from exotel_bot.settings import load_settings
+
+    load_settings.cache_clear()
+    yield
+    load_settings.cache_clear()
+
+
+@pytest.fixture(autouse=True)
 def _fresh_stand_ins(request):
     """Each test starts with the stand-ins' default script and empty recordings."""
     if "stand_ins" in request.fixturenames:

@@ -15,7 +15,6 @@ it even when the websocket's call sid and numbers do not match the dial's.
 
 from __future__ import annotations
 
-import os
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from fastapi import APIRouter, Request
@@ -69,7 +68,7 @@ def base_ws_url(settings: Settings, request: Request) -> str:
         return settings.voicebot_ws_url
     if settings.pipecat_cloud_service_host:
         return pipecat_cloud_url(settings.pipecat_cloud_service_host, settings.pipecat_cloud_region)
-    public = os.environ.get("PUBLIC_URL", "").strip()
+    public = settings.public_url
     if public:
         return exotel_url(public)
     scheme = "wss" if request.url.scheme in ("https", "wss") else "ws"

@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import sys
 
 import httpx
@@ -21,7 +20,7 @@ from dotenv import find_dotenv, load_dotenv
 
 from exotel_bot.outbound.dials import normalize_number
 from exotel_bot.outbound.exotel_api import ExotelClient, ExotelError, read_exotel_api_settings
-from exotel_bot.settings import ConfigError
+from exotel_bot.settings import ConfigError, read_settings
 
 
 class DialFailed(Exception):
@@ -101,11 +100,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.direct:
             call = asyncio.run(dial_directly(number, args.time_limit))
         else:
-            token = os.environ.get("DIALOUT_TOKEN", "").strip()
+            settings = read_settings(require_keys=False)
+            token = str(settings.dialout_token)
             if not token:
                 raise ConfigError("Set DIALOUT_TOKEN (the server's) to dial through the server")
-            port = os.environ.get("PORT", "7860")
-            server = args.server or os.environ.get("DIALOUT_URL") or f"http://127.0.0.1:{port}"
+            local = f"http://127.0.0.1:{settings.port}"
+            server = args.server or settings.dialout_url or local
             body = {"to": number, "context": context, "wait_for_hello": args.wait_for_hello}
             if args.time_limit:
                 body["time_limit"] = args.time_limit

@@ -11,7 +11,6 @@ on Pipecat Cloud or on another worker finds a dial placed elsewhere.
 from __future__ import annotations
 
 import dataclasses
-import os
 import re
 import time
 import uuid
@@ -21,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from loguru import logger
 
 from exotel_bot.logs import call_logging
+from exotel_bot.settings import load_settings
 
 if TYPE_CHECKING:  # only a type here: the CLI must not load pipecat to dial
     from exotel_bot.wire.handshake import ExotelCall
@@ -211,13 +211,7 @@ def use_dial_store(store: DialStore) -> None:
 
 def wait_for_hello_default() -> bool:
     """OUTBOUND_WAIT_FOR_HELLO: outbound calls wait for the callee to speak before greeting."""
-    value = os.environ.get("OUTBOUND_WAIT_FOR_HELLO", "").strip().lower()
-    if value in ("", "0", "false", "no", "off"):
-        return False
-    if value in ("1", "true", "yes", "on"):
-        return True
-    logger.warning(f"OUTBOUND_WAIT_FOR_HELLO={value!r} is not true/false; not waiting")
-    return False
+    return load_settings(require_keys=False).outbound_wait_for_hello
 
 
 async def find_dial(

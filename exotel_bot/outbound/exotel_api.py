@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
-import os
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
@@ -20,7 +19,7 @@ from typing import Any
 
 import httpx
 
-from exotel_bot.settings import ConfigError, Secret
+from exotel_bot.settings import ConfigError, Secret, read_settings
 
 DEFAULT_SUBDOMAIN = "api.exotel.com"  # Singapore; Mumbai accounts use api.in.exotel.com
 MAX_TIME_LIMIT_SECS = 14400  # Exotel's ceiling for TimeLimit
@@ -88,20 +87,21 @@ class ExotelApiSettings:
 
 def read_exotel_api_settings() -> ExotelApiSettings:
     """The EXOTEL_* settings from the environment, or ConfigError naming what is missing."""
-    env = {name: os.environ.get(name, "").strip() for name in REQUIRED_VARIABLES}
+    settings = read_settings(require_keys=False)
+    env = {name: str(getattr(settings, name.lower())) for name in REQUIRED_VARIABLES}
     missing = [name for name, value in env.items() if not value]
     if missing:
         raise ConfigError(
             f"Dialling out needs {', '.join(missing)} (Exotel dashboard -> API settings, "
             "ExoPhones and App Bazaar; see the README's 'Outbound calls')."
         )
-    subdomain = os.environ.get("EXOTEL_SUBDOMAIN", "").strip() or DEFAULT_SUBDOMAIN
+    subdomain = settings.exotel_subdomain or DEFAULT_SUBDOMAIN
     if "/" in subdomain or ":" in subdomain:
         raise ConfigError(
             f"EXOTEL_SUBDOMAIN={subdomain!r} must be a host name like api.exotel.com or "
             "api.in.exotel.com (set EXOTEL_API_BASE_URL for a full URL)"
         )
-    base_url = os.environ.get("EXOTEL_API_BASE_URL", "").strip()
+    base_url = settings.exotel_api_base_url
     if base_url and not base_url.startswith(("http://", "https://")):
         raise ConfigError(f"EXOTEL_API_BASE_URL={base_url!r} must start with http:// or https://")
     if not env["EXOTEL_APP_ID"].isdigit():

@@ -9,7 +9,6 @@ greeting itself instead of an LLM reply.
 from __future__ import annotations
 
 import asyncio
-import os
 
 from loguru import logger
 from pipecat.frames.frames import (
@@ -26,7 +25,7 @@ from pipecat.frames.frames import (
 )
 from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
 
-DEFAULT_HELLO_TIMEOUT_SECS = 3.0
+from exotel_bot.settings import load_settings
 
 # Frames that (re)start the silence timer, and frames that stop it.
 _TIMER_STARTS = (StartFrame, UserStoppedSpeakingFrame, VADUserStoppedSpeakingFrame)
@@ -35,17 +34,7 @@ _TIMER_STOPS = (UserStartedSpeakingFrame, VADUserStartedSpeakingFrame, EndFrame,
 
 def hello_timeout_secs() -> float:
     """OUTBOUND_HELLO_TIMEOUT_SECS: greet anyway after this much silence from the callee."""
-    raw = os.environ.get("OUTBOUND_HELLO_TIMEOUT_SECS", "").strip()
-    if not raw:
-        return DEFAULT_HELLO_TIMEOUT_SECS
-    try:
-        value = float(raw)
-    except ValueError:
-        value = -1.0
-    if value <= 0:
-        logger.warning(f"OUTBOUND_HELLO_TIMEOUT_SECS={raw!r} is not a positive number; using 3")
-        return DEFAULT_HELLO_TIMEOUT_SECS
-    return value
+    return load_settings(require_keys=False).outbound_hello_timeout_secs
 
 
 class WaitForHello(FrameProcessor):

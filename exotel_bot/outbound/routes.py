@@ -13,7 +13,6 @@ from __future__ import annotations
 import hmac
 import json
 import math
-import os
 import re
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -39,7 +38,7 @@ from exotel_bot.outbound.exotel_api import (
     ExotelUnavailable,
     read_exotel_api_settings,
 )
-from exotel_bot.settings import ConfigError
+from exotel_bot.settings import ConfigError, load_settings
 from exotel_bot.stores import StoreUnavailable
 from exotel_bot.wire.callbacks import CallbackTooLarge, callback_fields
 
@@ -150,7 +149,7 @@ async def _save_quietly(record: DialRecord) -> None:
 
 def status_callback_url(dial_id: str) -> str | None:
     """Where Exotel posts the outcome: PUBLIC_URL/exotel/status, signed with the dial's id."""
-    public = os.environ.get("PUBLIC_URL", "").strip().rstrip("/")
+    public = load_settings(require_keys=False).public_url.rstrip("/")
     if not public.startswith(("https://", "http://")):
         logger.info("No PUBLIC_URL: Exotel will not report this call's outcome to /exotel/status")
         return None
@@ -225,7 +224,7 @@ def outbound_router() -> APIRouter:
     router = APIRouter(tags=["outbound calls"])
     router.add_api_route("/exotel/status", exotel_status, methods=["GET", "POST"])
 
-    token = os.environ.get("DIALOUT_TOKEN", "").strip()
+    token = str(load_settings(require_keys=False).dialout_token)
     if not token:
         logger.info("Dial-out is off: set DIALOUT_TOKEN and the EXOTEL_* settings for /dialout")
         return router
