@@ -42,7 +42,7 @@ from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
 from pipecat.services.llm_service import FunctionCallParams
 
 from exotel_bot.call.phrases import Phrases
-from exotel_bot.records.recorder import TURN_CAUSE
+from exotel_bot.records.turns import TURN_CAUSE
 from exotel_bot.settings import Settings
 from exotel_bot.stores import StoreUnavailable, TransferDecisions, stores
 from exotel_bot.wire.handshake import ExotelCall

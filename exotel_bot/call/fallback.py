@@ -50,7 +50,7 @@ from pipecat.observers.base_observer import BaseObserver, FramePushed
 from pipecat.processors.frame_processor import FrameProcessor
 
 from exotel_bot.call.phrases import Phrases
-from exotel_bot.records.recorder import TURN_CAUSE
+from exotel_bot.records.turns import TURN_CAUSE
 from exotel_bot.settings import Settings
 from exotel_bot.wire.handshake import ExotelCall
 

@@ -25,7 +25,6 @@ import json
 import time
 from collections import deque
 from collections.abc import Awaitable
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
@@ -77,77 +76,30 @@ from pipecat.transports.base_output import BaseOutputTransport
 
 from exotel_bot.call.turns import VAD_STOP_SECS
 from exotel_bot.records.audio import CallerLevels, StereoRecording
+from exotel_bot.records.latency import FirstByte, last_before, reply_latency
 from exotel_bot.records.sinks import LocalDirectorySink, RecordSink
+from exotel_bot.records.turns import (
+    BOT_HUNG_UP,
+    CALLER_HUNG_UP,
+    ERROR,
+    GREETING,
+    REPLY,
+    TOOL_RESULT,
+    TURN_CAUSE,
+    UNKNOWN,
+    Turn,
+    round_secs,
+)
 from exotel_bot.settings import Settings
 from exotel_bot.wire.handshake import ExotelCall
 
 RECORD_VERSION = 1
-# A frame that starts a bot turn says why in `frame.metadata[TURN_CAUSE]` (e.g. "keypad",
-# "silence_check_in", "time_limit"); see `CallRecorder._turn_cause`.
-TURN_CAUSE = "turn_cause"
-REPLY = "reply"  # the cause of a bot turn that answers the caller's speech
-TOOL_RESULT = "tool_result"  # ... or answers it once a tool's result is back
-GREETING = "greeting"
 # How long the end of a call may wait for its record to be written before giving up on it.
 WRITE_TIMEOUT_SECS = 30.0
-
-# How a call ended. `detail` says more (Exotel's stop reason, the bot's reason, the error).
-CALLER_HUNG_UP = "caller_hung_up"
-BOT_HUNG_UP = "bot_hung_up"
-TRANSFERRED = "transferred"
-ERROR = "error"
-UNKNOWN = "unknown"
 
 # Which evidence of how a call ended wins when there are several: what call control says,
 # then Exotel's `stop`, then a failure, then the bot ending the pipeline, then a closed socket.
 _EXPLICIT, _STOP, _FAILURE, _PIPELINE_END, _SOCKET_CLOSED = 5, 4, 3, 2, 1
-
-
-@dataclass
-class Turn:
-    """One stretch of speech: the caller's (one user turn) or the bot's (one reply)."""
-
-    index: int
-    speaker: str  # "caller" or "bot"
-    start: float
-    end: float | None = None
-    text: str = ""
-    interrupted: bool = False  # bot: the caller talked over it and it stopped
-    barge_in: bool = False  # caller: started while the bot was talking
-    endpointed_at: float | None = None  # caller: when the bot decided the turn was over
-    reply_to: int | None = None  # bot: the caller turn this answers
-    cause: str | None = None  # bot: why it spoke (REPLY, GREETING, "keypad", ...)
-    latency: dict[str, float | None] | None = None  # bot: where the wait before it went
-    vad_stopped_at: float | None = None  # caller: when the VAD decided the speech had ended
-    transcribed_at: float | None = None  # caller: when the last final transcript arrived
-    stt: float | None = None  # caller: pipecat's STT time to final transcript
-    pieces: list[str] = field(default_factory=list)  # text seen so far, until the final text
-
-    def to_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = {
-            "index": self.index,
-            "speaker": self.speaker,
-            "start": _r(self.start),
-            "end": _r(self.end),
-            "text": self.text or " ".join(self.pieces).strip(),
-        }
-        if self.speaker == "caller":
-            data["barge_in"] = self.barge_in
-            data["endpointed_at"] = _r(self.endpointed_at)
-        else:
-            data["interrupted"] = self.interrupted
-            data["reply_to"] = self.reply_to
-            data["cause"] = self.cause
-            data["latency"] = self.latency
-        return data
-
-
-@dataclass(frozen=True)
-class _FirstByte:
-    """A service's first token or audio byte: when it came, and how long after the request."""
-
-    at: float
-    ttfb: float
 
 
 class CallRecorder(BaseObserver):
@@ -184,8 +136,8 @@ class CallRecorder(BaseObserver):
         self._bot: Turn | None = None  # the bot turn in progress
         self._reply: Turn | None = None  # a finished caller turn the bot has not answered yet
         self._cause: tuple[str, float] | None = None  # (why, when) the next bot turn comes
-        self._llm_firsts: deque[_FirstByte] = deque(maxlen=20)
-        self._tts_firsts: deque[_FirstByte] = deque(maxlen=20)
+        self._llm_firsts: deque[FirstByte] = deque(maxlen=20)
+        self._tts_firsts: deque[FirstByte] = deque(maxlen=20)
         self._vad_start: float | None = None
         self._cleared = False  # the caller cut the bot off: its audio in flight never played
         self._bot_text: list[str] = []  # sentences sent to TTS, not yet heard in a bot turn
@@ -371,24 +323,24 @@ class CallRecorder(BaseObserver):
         turn = self._bot = self._new_turn("bot", now)
         turn.pieces, self._bot_text = self._bot_text, []
         if self._greeting_latency is None and not any(t.speaker == "caller" for t in self.turns):
-            self._greeting_latency = _r(now)
+            self._greeting_latency = round_secs(now)
         asked, self._reply = self._reply, None
         cause, self._cause = self._cause, None
         tool_answer = cause is not None and cause[0] == TOOL_RESULT and asked is not None
         later = cause is not None and (asked is None or cause[1] >= (asked.endpointed_at or 0.0))
         if later and not tool_answer:  # not an answer to the caller's speech
             turn.cause = cause[0]
-            turn.latency = {"total": _r(max(0.0, now - cause[1]))}
+            turn.latency = {"total": round_secs(max(0.0, now - cause[1]))}
             return
         if asked is not None:
             # A reply, perhaps after a tool: timed from the caller, like every reply.
             turn.reply_to = asked.index
             turn.cause = TOOL_RESULT if tool_answer else REPLY
-            llm = _last_before(self._llm_firsts, asked.start, now)
-            tts = _last_before(self._tts_firsts, asked.start, now)
-            turn.latency = _latency(asked, now, llm, tts)
+            llm = last_before(self._llm_firsts, asked.start, now)
+            tts = last_before(self._tts_firsts, asked.start, now)
+            turn.latency = reply_latency(asked, now, llm, tts)
             if tool_answer:
-                turn.latency["since_tool_result"] = _r(max(0.0, now - cause[1]))
+                turn.latency["since_tool_result"] = round_secs(max(0.0, now - cause[1]))
 
     def _bot_audio(self, frame: OutputAudioRawFrame, now: float) -> None:
         """Audio the transport sent, unless it was sent before a `clear` (Exotel dropped it)."""
@@ -442,11 +394,11 @@ class CallRecorder(BaseObserver):
                 turn.stt = value
                 bot = self._answer_to(turn)  # pipecat may report it after the reply began
                 if bot is not None and bot.latency is not None:
-                    bot.latency["stt_ttfb"] = _r(value)
+                    bot.latency["stt_ttfb"] = round_secs(value)
         elif isinstance(source, LLMService):
-            self._llm_firsts.append(_FirstByte(now, value))
+            self._llm_firsts.append(FirstByte(now, value))
         elif isinstance(source, TTSService):
-            self._tts_firsts.append(_FirstByte(now, value))
+            self._tts_firsts.append(FirstByte(now, value))
 
     def _answer_to(self, caller: Turn) -> Turn | None:
         return next((t for t in self.turns if t.reply_to == caller.index), None)
@@ -457,12 +409,17 @@ class CallRecorder(BaseObserver):
             self._infer_end(_STOP, CALLER_HUNG_UP, str(stop.get("reason") or "stop"))
 
     def _event(self, now: float, kind: str, detail: str) -> None:
-        self._events.append({"at": _r(now), "kind": kind, "detail": detail})
+        self._events.append({"at": round_secs(now), "kind": kind, "detail": detail})
 
     def _error(self, now: float, frame: ErrorFrame) -> None:
         source = frame.processor.name if frame.processor is not None else ""
         self._errors.append(
-            {"at": _r(now), "source": source, "error": str(frame.error)[:500], "fatal": frame.fatal}
+            {
+                "at": round_secs(now),
+                "source": source,
+                "error": str(frame.error)[:500],
+                "fatal": frame.fatal,
+            }
         )
         if frame.fatal:
             self._infer_end(_FAILURE, ERROR, str(frame.error)[:200])
@@ -474,8 +431,8 @@ class CallRecorder(BaseObserver):
         fields = {
             "turn": turn.index,
             "reply_to": turn.reply_to,
-            "start": _r(turn.start),
-            "duration": _r((turn.end or turn.start) - turn.start),
+            "start": round_secs(turn.start),
+            "duration": round_secs((turn.end or turn.start) - turn.start),
             "interrupted": turn.interrupted,
             "latency": turn.latency,
         }
@@ -489,8 +446,8 @@ class CallRecorder(BaseObserver):
             "end_detail": record["end"]["detail"],
             "turns": len(record["turns"]),
             "replies": len(replies),
-            "latency_p50": _r(float(np.percentile(replies, 50))) if replies else None,
-            "latency_max": _r(max(replies)) if replies else None,
+            "latency_p50": round_secs(float(np.percentile(replies, 50))) if replies else None,
+            "latency_max": round_secs(max(replies)) if replies else None,
             "greeting_latency": record["greeting_latency_secs"],
             "errors": len(record["errors"]),
             **record["usage"],
@@ -521,11 +478,13 @@ class CallRecorder(BaseObserver):
             "sample_rate": call.sample_rate,
             "started_at": self._started_at.isoformat(timespec="milliseconds"),
             "ended_at": _iso(self._started_at.timestamp() + end),
-            "duration_secs": _r(end),
+            "duration_secs": round_secs(end),
             "end": {"reason": reason, "detail": detail},
             "greeting_latency_secs": self._greeting_latency,
             "turns": [t.to_dict() for t in self.turns],
-            "usage": {k: _r(v) if isinstance(v, float) else v for k, v in self._usage.items()},
+            "usage": {
+                k: round_secs(v) if isinstance(v, float) else v for k, v in self._usage.items()
+            },
             "events": self._events,
             "errors": self._errors,
             "recording": None,
@@ -577,59 +536,6 @@ class CallRecorder(BaseObserver):
 def _write(sink: RecordSink, record: dict[str, Any], recording: StereoRecording | None) -> str:
     wav = recording.to_wav(record["duration_secs"]) if recording is not None else None
     return sink.write(record, wav)
-
-
-def _last_before(firsts: deque[_FirstByte], since: float, until: float) -> _FirstByte | None:
-    """The service's last first byte in [since, until]: the run whose output was spoken."""
-    return next((f for f in reversed(firsts) if since <= f.at <= until), None)
-
-
-def _latency(
-    asked: Turn, first_audio: float, llm: _FirstByte | None, tts: _FirstByte | None
-) -> dict[str, float | None]:
-    """Caller stopped speaking -> first bot audio sent, and what that wait was spent on.
-
-    The parts follow the wait's critical path, from one moment to the next, so they never
-    overlap and add up to `total`: the VAD's silence, the final transcript (when it came after
-    the VAD), the turn decision, the LLM's first token and the TTS's first byte (each only
-    for the time it kept the caller waiting: a speculative LLM run can hide in the turn
-    decision), and the rest. The services' own time-to-first-byte figures come alongside.
-    """
-    # A turn endpointed before its speech was seen to stop (keypad input cut it short) ends
-    # where it was endpointed.
-    end = asked.end if asked.end is not None else (asked.endpointed_at or first_audio)
-    end = min(end, first_audio)
-    decided = min(asked.endpointed_at or end, first_audio)
-    moments = [end]
-    for moment, limit in (
-        (asked.vad_stopped_at, decided),
-        (asked.transcribed_at, decided),
-        (decided, decided),
-        (llm.at if llm else None, first_audio),
-        (tts.at if tts else None, first_audio),
-    ):
-        previous = moments[-1]
-        moments.append(
-            previous if moment is None else min(max(moment, previous), max(limit, previous))
-        )
-    moments.append(first_audio)
-    vad, stt, turn, llm_part, tts_part, other = np.diff(moments).tolist()
-    return {
-        "total": _r(first_audio - end),
-        "vad": _r(vad),
-        "stt": _r(stt),
-        "turn": _r(turn),
-        "llm": _r(llm_part),
-        "tts": _r(tts_part),
-        "other": _r(other),
-        "stt_ttfb": _r(asked.stt),
-        "llm_ttfb": _r(llm.ttfb) if llm else None,
-        "tts_ttfb": _r(tts.ttfb) if tts else None,
-    }
-
-
-def _r(value: float | None) -> float | None:
-    return None if value is None else round(value, 3)
 
 
 def _iso(timestamp: float) -> str:
