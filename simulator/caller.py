@@ -934,7 +934,7 @@ class _Call:
                 await asyncio.wait_for(self.ws.close(1000), CLOSE_TIMEOUT)
         try:
             await asyncio.wait_for(receiver, CLOSE_TIMEOUT)
-        except (TimeoutError, asyncio.TimeoutError):
+        except TimeoutError:
             receiver.cancel()
         report = self.report
         report.duration = self.now()

@@ -25,7 +25,7 @@ import json
 import time
 from collections import deque
 from collections.abc import Awaitable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -121,7 +121,7 @@ class CallRecorder(BaseObserver):
         super().__init__(observe_every_push=False)
         self.call = call
         self._t0 = time.monotonic()
-        self._started_at = datetime.now(timezone.utc)
+        self._started_at = datetime.now(UTC)
         self._clock_origin: float | None = None
         if sink is None and settings.call_records_dir:
             sink = LocalDirectorySink(settings.call_records_dir)
@@ -527,7 +527,7 @@ class CallRecorder(BaseObserver):
             write = asyncio.to_thread(_write, self._sink, record, recording)
             where = await asyncio.wait_for(asyncio.shield(write), WRITE_TIMEOUT_SECS)
             logger.info(f"Call record written to {where}")
-        except (TimeoutError, asyncio.TimeoutError):  # the same class from Python 3.11 on
+        except TimeoutError:  # the same class from Python 3.11 on
             logger.error(f"Writing the call record took over {WRITE_TIMEOUT_SECS:.0f} s; gave up")
         except Exception as e:
             logger.error(f"Could not write the call record: {e.__class__.__name__}: {e}")
@@ -539,4 +539,4 @@ def _write(sink: RecordSink, record: dict[str, Any], recording: StereoRecording 
 
 
 def _iso(timestamp: float) -> str:
-    return datetime.fromtimestamp(timestamp, timezone.utc).isoformat(timespec="milliseconds")
+    return datetime.fromtimestamp(timestamp, UTC).isoformat(timespec="milliseconds")

@@ -15,7 +15,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -184,7 +184,7 @@ class _Session:
             timeout = self._endpoint_s() if self.utt and self._endpoint_finals() else None
             try:
                 msg = await self.ws.receive(timeout=timeout)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 # Audio stopped flowing mid-utterance: end it on the wall clock.
                 await self._end_utterance(from_finalize=False)
                 continue
@@ -355,7 +355,7 @@ class _Session:
                 "transaction_key": "deprecated",
                 "request_id": self.request_id,
                 "sha256": "0" * 64,
-                "created": datetime.now(timezone.utc).isoformat(),
+                "created": datetime.now(UTC).isoformat(),
                 "duration": round(self.audio_s, 3),
                 "channels": 1,
             }
