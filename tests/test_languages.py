@@ -300,9 +300,7 @@ async def test_a_hinglish_call_through_deepgram(server_factory, stand_ins):
     assert script_share(greeting, "DEVANAGARI") > 0.35 and script_share(greeting, "LATIN") > 0.1
 
 
-async def test_barge_in_through_sarvam_tts_reconnects_in_the_same_language(
-    server_factory, stand_ins
-):
+async def test_barge_in_through_sarvam_tts_keeps_the_language(server_factory, stand_ins):
     server = server_factory(
         STT_SERVICE="sarvam", TTS_SERVICE="sarvam", BOT_LANGUAGE="hi", SARVAM_API_KEY=SARVAM_KEY
     )
@@ -320,12 +318,13 @@ async def test_barge_in_through_sarvam_tts_reconnects_in_the_same_language(
         ],
     )
     assert report.ok, report.summary()
-    # Talking over the reply cleared Exotel's buffer; pipecat dropped that Sarvam socket and
-    # the next reply came over a new one, configured for Hindi again.
+    # Talking over the reply cleared Exotel's buffer; the next reply came in Hindi, over the
+    # same socket or (when the barge-in cut a context still being spoken) a new one
+    # configured for Hindi again.
     assert report.barge_ins and report.barge_ins[0].interrupted, report.summary()
     assert len(report.replies) >= 2 and report.replies[-1].first_audio is not None
     tts = stand_ins.sarvam_tts
-    assert len(tts.connections) >= 2 and set(tts.languages()) == {"hi-IN"}
+    assert tts.connections and set(tts.languages()) == {"hi-IN"}
 
 
 async def test_the_sarvam_stand_ins_refuse_language_codes_sarvam_does_not_know(stand_ins):
