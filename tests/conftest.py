@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -173,3 +174,20 @@ def expected_greeting(
         dial_context=outbound_context or {},
     )
     return bot.greeting(call, PHRASES[language])
+
+
+def spoken(stand_ins) -> list[str]:
+    """Everything the bot asked Cartesia to say, in order."""
+    return [r["transcript"] for r in stand_ins.cartesia.requests if r.get("transcript")]
+
+
+def record_of(server: BotServer, call_sid: str, timeout: float = 15) -> dict:
+    """The call record server.py wrote for `call_sid` (records are written as the call ends)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for path in Path(server.env["CALL_RECORDS_DIR"]).glob("*/record.json"):
+            record = json.loads(path.read_text())
+            if record["call_sid"] == call_sid:
+                return record
+        time.sleep(0.2)
+    raise AssertionError(f"no call record for {call_sid}")

@@ -21,13 +21,9 @@ from simulator.caller import (
     WaitForGreeting,
     run_call,
 )
-from tests.conftest import expected_greeting
+from tests.conftest import expected_greeting, spoken
 
 GOODBYE = "Goodbye Asha, and thank you for calling Acme Store."
-
-
-def spoken(stand_ins) -> list[str]:
-    return [r["transcript"] for r in stand_ins.cartesia.requests if r.get("transcript")]
 
 
 def user_turns(stand_ins) -> list[str]:

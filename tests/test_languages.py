@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import json
 import os
-import time
 import unicodedata
 from dataclasses import fields
-from pathlib import Path
 
 import pytest
 
@@ -29,7 +27,7 @@ from simulator.caller import (
     WaitForGreeting,
     run_call,
 )
-from tests.conftest import SECRET_KEYS
+from tests.conftest import SECRET_KEYS, record_of
 
 SARVAM_KEY = "sarvam-sentinel-2d7b9e4c"
 
@@ -205,16 +203,6 @@ def test_language_aliases_and_unknown_languages(env):
 
 # ---------------------------------------------------------------------------------------------
 # Whole calls through server.py and the stand-ins
-
-
-def record_of(server, call_sid: str, timeout: float = 15) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        path = Path(server.env["CALL_RECORDS_DIR"]) / call_sid / "record.json"
-        if path.exists():
-            return json.loads(path.read_text())
-        time.sleep(0.2)
-    raise AssertionError(f"no call record for {call_sid}")
 
 
 def end_call_when(stand_ins, pattern: str) -> None:

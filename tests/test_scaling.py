@@ -30,7 +30,7 @@ from simulator.caller import (
     run_call,
 )
 from simulator.standins.exotel_rest import ExotelRestStandIn
-from tests.conftest import ROOT, SECRET_KEYS
+from tests.conftest import ROOT, SECRET_KEYS, spoken
 from tests.redis_server import RedisServer
 
 DIALOUT_TOKEN = "dialout-sentinel-5e2a8c1f9d"
@@ -83,10 +83,6 @@ def control(server_factory, shared_env):
 def dialout(server, body: dict) -> httpx.Response:
     headers = {"Authorization": f"Bearer {DIALOUT_TOKEN}"}
     return httpx.post(f"{server.http_url}/dialout", json=body, headers=headers, timeout=10)
-
-
-def spoken(stand_ins) -> list[str]:
-    return [r["transcript"] for r in stand_ins.cartesia.requests if r.get("transcript")]
 
 
 def as_exotel_opens(url: str) -> tuple[str, dict[str, str]]:

@@ -7,8 +7,6 @@ record says what happened.
 
 from __future__ import annotations
 
-import json
-import time
 import wave
 
 import numpy as np
@@ -25,26 +23,9 @@ from simulator.caller import (
     WaitForGreeting,
     run_call,
 )
-from tests.conftest import expected_greeting
+from tests.conftest import expected_greeting, record_of, spoken
 
 EN = PHRASES["en"]
-
-
-def spoken(stand_ins) -> list[str]:
-    """Everything the bot asked Cartesia to say, in order."""
-    return [r["transcript"] for r in stand_ins.cartesia.requests if r.get("transcript")]
-
-
-def record_of(server, call_sid: str, timeout: float = 15) -> dict:
-    """The call record server.py wrote for `call_sid` (records are written as the call ends)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for path in (server.log_path.parent / "calls").glob("*/record.json"):
-            record = json.loads(path.read_text())
-            if record["call_sid"] == call_sid:
-                return record
-        time.sleep(0.2)
-    raise AssertionError(f"no call record for {call_sid}")
 
 
 def vendor_failures_logged(server, call_sid: str) -> list[str]:

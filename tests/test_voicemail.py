@@ -5,14 +5,13 @@ stand-in answering its classification request, all through /dialout and the webs
 from __future__ import annotations
 
 import json
-import time
-from pathlib import Path
 
 import httpx
 import pytest
 
 from simulator.caller import ExpectClose, Hangup, Say, WaitForBot, WaitForGreeting, run_call
 from simulator.standins.exotel_rest import ExotelRestStandIn
+from tests.conftest import record_of
 
 DIALOUT_TOKEN = "dialout-sentinel-vm-5e1a"
 MONOLOGUE = [
@@ -47,16 +46,6 @@ def dial(server, to: str, context: dict) -> str:
     )
     assert response.status_code == 200, response.text
     return response.json()["call_sid"]
-
-
-def record_of(server, call_sid: str, timeout: float = 15) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        path = Path(server.env["CALL_RECORDS_DIR"]) / call_sid / "record.json"
-        if path.exists():
-            return json.loads(path.read_text())
-        time.sleep(0.2)
-    raise AssertionError(f"no call record for {call_sid}")
 
 
 def verdicts(stand_ins) -> list[str]:

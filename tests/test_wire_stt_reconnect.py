@@ -10,13 +10,10 @@ from __future__ import annotations
 
 from phrases import PHRASES
 from simulator.caller import Hangup, Say, WaitForBot, WaitForGreeting, run_call
+from tests.conftest import spoken
 from tests.wire_checks import assert_deepgram_heard
 
 APOLOGY = PHRASES["en"].apology
-
-
-def spoken(stand_ins) -> list[str]:
-    return [r["transcript"] for r in stand_ins.cartesia.requests if r.get("transcript")]
 
 
 async def test_drop_mid_utterance_is_replayed_and_answered(server, stand_ins):

@@ -19,8 +19,8 @@ from simulator.caller import (
     WaitForGreeting,
     run_call,
 )
+from tests.conftest import record_of
 from tests.test_hostile_input import RawCall
-from tests.wire_checks import record_of
 
 
 @pytest.fixture(scope="module")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import time
 import wave
 from pathlib import Path
 
@@ -97,15 +95,3 @@ def assert_sent_like_exotel(report: CallReport, *, key_style: str, step: int, si
     assert chunks == list(range(1, len(chunks) + 1))
     stamps = [int(t) for _, t in report.media_chunks]
     assert stamps[0] == 0 and stamps == sorted(stamps)
-
-
-def record_of(server, call_sid: str, timeout: float = 15) -> dict:
-    """The call record server.py wrote for `call_sid` (records are written as the call ends)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for path in (server.log_path.parent / "calls").glob("*/record.json"):
-            record = json.loads(path.read_text())
-            if record["call_sid"] == call_sid:
-                return record
-        time.sleep(0.2)
-    raise AssertionError(f"no call record for {call_sid}")
