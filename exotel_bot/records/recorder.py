@@ -117,6 +117,7 @@ class CallRecorder(BaseObserver):
         super().__init__(observe_every_push=False)
         self.call = call
         self._t0 = time.monotonic()
+        started_at = datetime.now(UTC)
         self._clock_origin: float | None = None
         if sink is None and settings.call_records_dir:
             sink = LocalDirectorySink(settings.call_records_dir)
@@ -126,7 +127,7 @@ class CallRecorder(BaseObserver):
         self._recording = StereoRecording(call.sample_rate) if record_audio else None
         self._levels = CallerLevels()
         self._transcript = Transcript(self._levels, on_bot_turn=self._log_turn)
-        self._record = CallRecord(call, started_at=datetime.now(UTC))
+        self._record = CallRecord(call, started_at)
         self._ended_at: float | None = None
         self._saved = False
 
