@@ -1,8 +1,8 @@
 """The machinery behind bot.py, by concern:
 
 - `wire/`: Exotel's websocket protocol (handshake, serializer, transport);
-- `call/`: one call's behaviour (control, turns, VAD, fallbacks, languages);
-- `records/`: the call record (recorder, audio, sinks);
+- `call/`: one call's behaviour (control and its LLM tools, turns, VAD, fallbacks, languages);
+- `records/`: the call record (recorder, transcript, call record, audio, sinks);
 - `outbound/`: calls the bot places (dials, Exotel's REST API, routes, CLI);
 - `services/`: vendor services as the template builds and shares them;
 - `settings.py` (the environment, read once), `logs.py`, `security.py`, `garbage_collection.py`.

@@ -10,6 +10,7 @@
 - Keypad: digits become one user message ("#" or a pause ends it); TRANSFER_DIGIT asks for a human.
 - Silence check-ins, and a maximum call length.
 - A `mark` after every bot turn, so logs show when the caller actually heard each one.
+- The LLM's `end_call` and `transfer_to_agent` tools (their schemas: call/llm_tools.py).
 
 `CallControl.input()` goes right after `transport.input()`, `CallControl.output()` right before
 `transport.output()`.
@@ -22,13 +23,11 @@ import time
 from collections.abc import Callable
 
 from loguru import logger
-from pipecat.adapters.llm.schemas.direct_function import tool_options
 from pipecat.adapters.llm.schemas.function_schema import FunctionSchema
 from pipecat.frames.frames import (
     CancelWorkerFrame,
     EndWorkerFrame,
     Frame,
-    FunctionCallResultProperties,
     InputAudioRawFrame,
     InputDTMFFrame,
     InputTransportMessageFrame,
@@ -39,39 +38,13 @@ from pipecat.frames.frames import (
     TTSStoppedFrame,
 )
 from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
-from pipecat.services.llm_service import FunctionCallParams
 
+from exotel_bot.call.llm_tools import end_call_tool, transfer_tool
 from exotel_bot.call.phrases import Phrases
 from exotel_bot.records.turns import TURN_CAUSE
 from exotel_bot.settings import Settings
 from exotel_bot.stores import StoreUnavailable, TransferDecisions, stores
 from exotel_bot.wire.handshake import ExotelCall
-
-END_CALL = {
-    "description": (
-        "Hang up the phone call. Use it when the caller says goodbye, asks to end the call, "
-        "or the conversation is clearly over."
-    ),
-    "properties": {
-        "reason": {"type": "string", "description": "Why the call ends, in a few words."},
-        "goodbye": {
-            "type": "string",
-            "description": "The last sentence to say to the caller before hanging up.",
-        },
-    },
-    "required": ["reason"],
-}
-
-TRANSFER_TO_AGENT = {
-    "description": (
-        "Connect the caller to a human agent. Use it when the caller asks for a person, or "
-        "when you cannot help with their request."
-    ),
-    "properties": {
-        "reason": {"type": "string", "description": "Why the caller needs a human."},
-    },
-    "required": ["reason"],
-}
 
 
 class _ControlInput(FrameProcessor):
@@ -157,15 +130,13 @@ class CallControl:
     def end_call_tool(self) -> FunctionSchema:
         """The `end_call` tool: the LLM hangs up (saying its goodbye first). List it in the
         `LLMContext`'s tools; pipecat registers its handler."""
-        return FunctionSchema(name="end_call", handler=self._on_end_call, **END_CALL)
+        return end_call_tool(self, self._phrases)
 
     @property
     def transfer_tool(self) -> FunctionSchema:
         """The `transfer_to_agent` tool: the LLM hands the caller to a person (see
         docs/call-control.md for the Passthru applet that makes the transfer)."""
-        return FunctionSchema(
-            name="transfer_to_agent", handler=self._on_transfer, **TRANSFER_TO_AGENT
-        )
+        return transfer_tool(self)
 
     # --- Ending the call --------------------------------------------------------------------
 
@@ -217,25 +188,6 @@ class CallControl:
             logger.error(f"Could not save the transfer decision ({e})")
         logger.info(f"Transferring to an agent ({reason})")
         await self.hang_up(reason, self._phrases.transfer, outcome="transferred", cause="transfer")
-
-    # Not cancelled by a barge-in: once the LLM decided to hang up or transfer, that stands.
-    @tool_options(cancel_on_interruption=False)
-    async def _on_end_call(self, params: FunctionCallParams) -> None:
-        reason = str(params.arguments.get("reason") or "conversation over")
-        goodbye = str(params.arguments.get("goodbye") or self._phrases.goodbye)
-        await self._acknowledge(params, "ending call", self.hang_up(reason, goodbye))
-
-    @tool_options(cancel_on_interruption=False)
-    async def _on_transfer(self, params: FunctionCallParams) -> None:
-        reason = str(params.arguments.get("reason") or "caller asked for a person")
-        await self._acknowledge(params, "transferring", self.transfer_to_agent(reason))
-
-    async def _acknowledge(self, params: FunctionCallParams, status: str, action) -> None:
-        """Answer the tool call at once (no second LLM turn), then run `action` on its own."""
-        await params.result_callback(
-            {"status": status}, properties=FunctionCallResultProperties(run_llm=False)
-        )
-        self._input.create_task(action, name=status.replace(" ", "-"))
 
     # --- Silence ------------------------------------------------------------------------------
 

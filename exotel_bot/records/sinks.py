@@ -1,13 +1,14 @@
 """Where call records go: a folder per call on local disk, or anything with a `write()`.
 
-A sink is called once per call, in a worker thread, after the call has ended: it may block
-(disk, network), and if it raises, the error is logged and the call is unaffected.
+A sink is called once per call, in a worker thread, after the call has ended (`write_record`):
+it may block (disk, network), and if it raises, the error is logged and the call is unaffected.
 Pipecat Cloud's disk does not outlive the session: deploy with a sink that sends records to
 object storage (the README shows one for S3).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
@@ -15,8 +16,12 @@ import tempfile
 from pathlib import Path
 from typing import Any, Protocol
 
+from exotel_bot.records.audio import StereoRecording
+
 RECORD_FILE = "record.json"
 RECORDING_FILE = "recording.wav"
+# How long the end of a call may wait for its record to be written before giving up on it.
+WRITE_TIMEOUT_SECS = 30.0
 
 # Exotel's call sids are letters and digits; anything else must not reach a file path.
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
@@ -28,6 +33,30 @@ class RecordSink(Protocol):
     def write(self, record: dict[str, Any], recording_wav: bytes | None) -> str:
         """Store the call; return where it went (for the log)."""
         ...
+
+
+async def write_record(
+    sink: RecordSink, record: dict[str, Any], recording: StereoRecording | None
+) -> str:
+    """Store a finished call through `sink` in a worker thread; return where it went.
+
+    With a `recording`, the record names its file (`record["recording"]`) and the sink gets it
+    as a stereo WAV. Raises what the sink raised, or TimeoutError after WRITE_TIMEOUT_SECS
+    (the write goes on in its thread; the call's end no longer waits for it).
+    """
+    if recording is not None:
+        record["recording"] = {
+            "file": RECORDING_FILE,
+            "sample_rate": recording.rate,
+            "channels": ["caller", "bot"],
+        }
+    write = asyncio.to_thread(_write, sink, record, recording)
+    return await asyncio.wait_for(asyncio.shield(write), WRITE_TIMEOUT_SECS)
+
+
+def _write(sink: RecordSink, record: dict[str, Any], recording: StereoRecording | None) -> str:
+    wav = recording.to_wav(record["duration_secs"]) if recording is not None else None
+    return sink.write(record, wav)
 
 
 def folder_name(call_sid: str) -> str:

@@ -26,10 +26,9 @@ from exotel_bot.settings import Settings
 
 def make_stt(settings: Settings, language: Language) -> STTService:
     """The STT service STT_SERVICE names, set to hear `language` (ValueError if it cannot)."""
-    code = language.stt_code(settings.stt_service)
-    if code is None:
-        raise ValueError(f"STT_SERVICE={settings.stt_service} cannot hear {language.name}")
-    if settings.stt_service == "sarvam":
+    service = settings.stt_service
+    code = _code(language.stt_code(service), f"STT_SERVICE={service} cannot hear {language.name}")
+    if service == "sarvam":
         from pipecat.services.sarvam.stt import SarvamRealtimeSTTService
 
         return SarvamRealtimeSTTService(
@@ -54,25 +53,28 @@ def make_stt(settings: Settings, language: Language) -> STTService:
 
 def make_tts(settings: Settings, language: Language) -> TTSService:
     """The TTS service TTS_SERVICE names, set to speak `language` (ValueError if it cannot)."""
-    code = language.tts_code(settings.tts_service)
-    if code is None:
-        raise ValueError(f"TTS_SERVICE={settings.tts_service} cannot speak {language.name}")
-    if settings.tts_service == "sarvam":
-        from pipecat.services.sarvam.tts import SarvamTTSService
+    service = settings.tts_service
+    code = _code(language.tts_code(service), f"TTS_SERVICE={service} cannot speak {language.name}")
+    # Both TTS vendors take the same arguments: key, websocket URL, model, voice, language.
+    if service == "sarvam":
+        from pipecat.services.sarvam.tts import SarvamTTSService as tts_class
 
-        return SarvamTTSService(
-            api_key=settings.sarvam_api_key,
-            url=settings.sarvam_tts_url,
-            settings=SarvamTTSService.Settings(
-                model=settings.sarvam_tts_model, voice=settings.sarvam_voice, language=code
-            ),
-        )
-    from pipecat.services.cartesia.tts import CartesiaTTSService
+        key, url = settings.sarvam_api_key, settings.sarvam_tts_url
+        model, voice = settings.sarvam_tts_model, settings.sarvam_voice
+    else:
+        from pipecat.services.cartesia.tts import CartesiaTTSService as tts_class
 
-    return CartesiaTTSService(
-        api_key=settings.cartesia_api_key,
-        url=settings.cartesia_ws_url,
-        settings=CartesiaTTSService.Settings(
-            model=settings.cartesia_model, voice=settings.cartesia_voice, language=code
-        ),
+        key, url = settings.cartesia_api_key, settings.cartesia_ws_url
+        model, voice = settings.cartesia_model, settings.cartesia_voice
+    return tts_class(
+        api_key=key,
+        url=url,
+        settings=tts_class.Settings(model=model, voice=voice, language=code),
     )
+
+
+def _code(code: str | None, cannot: str) -> str:
+    """A service's code for the call's language; ValueError(`cannot`) if it has none."""
+    if code is None:
+        raise ValueError(cannot)
+    return code
