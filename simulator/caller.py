@@ -46,6 +46,8 @@ DTMF_DURATION_MS = 100
 BOT_TURN_GAP = 0.3
 # How many payloads of each bot turn the report lists (CallReport.turn_first_payloads).
 FIRST_PAYLOADS_KEPT = 8
+# How much of each bot turn's audio the report keeps, as received (CallReport.bot_turn_openings).
+TURN_OPENING_SECS = 1.0
 # A clear this soon after the caller starts talking over the bot counts as a barge-in.
 BARGE_IN_WINDOW = 2.0
 CLOSE_TIMEOUT = 5.0
@@ -233,6 +235,9 @@ class CallReport:
     # Times the caller's playback ran dry inside a bot turn: audio arrived after what was
     # buffered had finished playing (a stutter), shorter than a turn gap.
     bot_audio_gaps: int = 0
+    # The first TURN_OPENING_SECS of each bot turn's audio (16-bit PCM at the call's rate),
+    # joined in arrival order: what the bot sent, whatever the stutters in playing it.
+    bot_turn_openings: list[bytes] = field(default_factory=list)
     close_code: int | None = None
     close_reason: str = ""
     ended_by: str | None = None
@@ -327,6 +332,10 @@ class Playback:
         self.cleared_bytes = 0
         self.gaps = 0  # times the caller's playback ran dry inside a bot turn (a stutter)
         self._segments: list[tuple[int, bytes]] | None = [] if keep_audio else None
+        # The first TURN_OPENING_SECS of each turn's audio, joined in arrival order whatever
+        # the arrival times: what the bot sent, free of the stutters a busy machine adds.
+        self.turn_openings: list[bytearray] = []
+        self._opening_bytes = round(TURN_OPENING_SECS * rate) * 2
 
     def position(self, t: float) -> int:
         return round(t * self.rate)
@@ -345,6 +354,10 @@ class Playback:
         elif now > self.end:
             self.gaps += 1
         samples = len(payload) // 2
+        if new_turn:
+            self.turn_openings.append(bytearray())
+        opening = self.turn_openings[-1]
+        opening += payload[: max(0, self._opening_bytes - len(opening)) // 2 * 2]
         if self._segments is not None and samples:
             self._segments.append((start, payload[: samples * 2]))
         self.end = start + samples
@@ -945,6 +958,7 @@ class _Call:
         report.bot_keys = dict(self.bot_keys)
         report.media_keys = dict(self.media_keys)
         report.bot_audio_gaps = self.playback.gaps
+        report.bot_turn_openings = [bytes(o) for o in self.playback.turn_openings]
         report.events = dict(self.events)
         report.sent = dict(self.sent)
         self.note_last_playback(report.duration)

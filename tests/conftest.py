@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import socket
 import subprocess
 import sys
@@ -25,10 +26,52 @@ SECRET_KEYS = {
 }
 
 
+def _ephemeral_ports() -> tuple[int, int]:
+    """The kernel's range for outgoing connections and `bind(0)` (Linux's default if unknown)."""
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
+# Ports for the servers tests start, taken from below the ephemeral range: a port found free
+# by `bind(0)` and closed again stays in the pool the kernel hands to outgoing connections, so
+# in the seconds before server.py binds it, any client socket (ours, another pytest-xdist
+# worker's, another program's) could take it. Each worker takes its own block, so two workers
+# never pick the same port.
+_PORT_BLOCK = 400
+_PORTS_LOW = 20000
+_worker = os.environ.get("PYTEST_XDIST_WORKER", "")  # "gw0", "gw1", ...; "" without xdist
+_blocks = max(1, (min(_ephemeral_ports()[0], 65536) - _PORTS_LOW) // _PORT_BLOCK)
+_block = (int(_worker[2:]) + 1 if _worker.startswith("gw") else 0) % _blocks
+# A separate pytest run at the same time (another checkout) starts elsewhere in its block.
+_next_port = iter(
+    _PORTS_LOW + _block * _PORT_BLOCK + (offset % _PORT_BLOCK)
+    for offset in range(random.randrange(_PORT_BLOCK), 10**9)
+)
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A TCP port on 127.0.0.1 nothing listens on, outside the kernel's ephemeral range and
+    never the same as another test worker's (see _PORT_BLOCK)."""
+    for port in _next_port:
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue  # in use by something else: take the next
+            return port
+    raise AssertionError("unreachable: _next_port never ends")
+
+
+def port_was_taken(log: str) -> bool:
+    """Whether a server's log says its port was taken between free_port() and its bind."""
+    return "address already in use" in log.lower()
+
+
+class PortTaken(RuntimeError):
+    """A server could not bind the port free_port() gave it."""
 
 
 class BotServer:
@@ -50,6 +93,16 @@ class BotServer:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 60) -> BotServer:
+        try:
+            return self._start(timeout)
+        except PortTaken:
+            # Another program bound the port first (possible only for a port outside this
+            # run's control, see free_port): once more on a new one.
+            self.port = free_port()
+            self.env["PORT"] = str(self.port)
+            return self._start(timeout)
+
+    def _start(self, timeout: float) -> BotServer:
         log = open(self.log_path, "w")  # noqa: SIM115 - kept open for the process's life
         self.process = subprocess.Popen(
             [sys.executable, "server.py", *self.args],
@@ -61,6 +114,8 @@ class BotServer:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
+                if port_was_taken(self.log()):
+                    raise PortTaken(self.port)
                 raise RuntimeError(f"server.py exited early:\n{self.log()}")
             try:
                 if httpx.get(f"{self.http_url}/health", timeout=1).status_code == 200:

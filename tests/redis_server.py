@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import free_port
+from tests.conftest import PortTaken, free_port, port_was_taken
 
 
 class RedisServer:
@@ -33,12 +33,26 @@ class RedisServer:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def start(self, timeout: float = 10) -> RedisServer:
+        """Start, or start again on the same port (a restart must be where clients look)."""
+        first = self.process is None
+        try:
+            return self._start(timeout)
+        except PortTaken:
+            if not first:
+                raise
+            # Another program bound the port before redis-server did: once more on a new one.
+            self.port = free_port()
+            return self._start(timeout)
+
+    def _start(self, timeout: float) -> RedisServer:
         cmd = [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""]
         cmd += ["--appendonly", "no", "--logfile", str(self.log_path)]
         self.process = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
+                if port_was_taken(self.log_path.read_text(errors="replace")):
+                    raise PortTaken(self.port)
                 raise RuntimeError(f"redis-server exited: {self.log_path.read_text()}")
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as s:

@@ -56,7 +56,7 @@ def test_rewritten_greeting_prompt_and_phrase_keep_the_tests_green(tmp_path):
     _copy_template(copy)
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *TESTS],
+        [sys.executable, "-m", "pytest", "-q", "-n", "0", "-p", "no:cacheprovider", *TESTS],
         cwd=copy,
         env=env,
         capture_output=True,

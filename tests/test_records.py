@@ -108,11 +108,15 @@ def recorded_call(recording_server, stand_ins, tmp_path_factory) -> RecordedCall
     stand_ins.config.stt.transcripts.extend(["Where is my order?", "Cancel it please."])
     stand_ins.config.llm.first_token_delay = LLM_DELAY
     stand_ins.config.tts.first_byte_delay = TTS_DELAY
+    # Slow speech: the answer is ~5 s of audio. The server sends ahead of what the caller hears
+    # (Exotel buffers), so at the default pace (~2.6 s) it had finished sending ~1.2 s in, and a
+    # barge-in reaching it late on a busy machine found no bot turn left to interrupt.
+    stand_ins.config.tts.ms_per_char = 100
     caller_wav = tmp_path_factory.mktemp("caller") / "caller.wav"
     script = [
         WaitForGreeting(timeout=15),
         Say("order_status"),
-        BargeIn("order_status", after=0.5),  # well inside the reply (2.6 s of audio)
+        BargeIn("order_status", after=0.5),  # well inside the reply (~5 s of audio)
         WaitForBot(timeout=15),
         Hangup(),
     ]

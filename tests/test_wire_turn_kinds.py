@@ -62,6 +62,20 @@ async def test_every_kind_of_bot_turn_is_recorded_with_its_latency(timed_server,
     assert "Call recorder failed" not in timed_server.log()
 
 
+async def test_a_caller_typing_longer_than_the_silence_timeout_gets_no_check_in(
+    timed_server, stand_ins
+):
+    """Keys pressed 0.6 s apart for 4.2 s, past SILENCE_TIMEOUT_SECS (3 s): the caller is not
+    silent, so the bot's next turn answers the keys, and only then may a check-in follow."""
+    report = await run_call(
+        timed_server.ws_url,
+        [WaitForGreeting(), Dtmf("1234567#", gap=0.6), WaitForBot(), Hangup()],
+    )
+    assert report.ok, report.summary()
+    causes = [t["cause"] for t in bot_turns(record_of(timed_server, report.call_sid))]
+    assert causes[:2] == ["greeting", "keypad"], causes
+
+
 async def test_goodbye_after_the_end_call_tool_is_recorded(server, stand_ins):
     stand_ins.config.llm.rules.append(
         {"match": "typed", "reply": "", "tool_call": {"name": "end_call", "arguments": {}}}

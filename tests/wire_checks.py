@@ -2,33 +2,11 @@
 
 from __future__ import annotations
 
-import wave
-from pathlib import Path
-
 import numpy as np
 
 from simulator.audio import fixture, load_wav
 from simulator.caller import CallReport
 from simulator.standins.synth import speech_pcm
-
-
-def bot_channel(path: Path) -> tuple[np.ndarray, int]:
-    """The bot as the caller heard it (right channel of the simulator's recording)."""
-    with wave.open(str(path), "rb") as wav:
-        rate = wav.getframerate()
-        frames = np.frombuffer(wav.readframes(wav.getnframes()), dtype="<i2")
-    return frames.reshape(-1, 2)[:, 1], rate
-
-
-def bot_turns(samples: np.ndarray, rate: int, gap: float = 0.3) -> list[np.ndarray]:
-    """Stretches of bot audio separated by at least `gap` seconds of digital silence."""
-    sounding = np.flatnonzero(samples)
-    if not len(sounding):
-        return []
-    breaks = np.flatnonzero(np.diff(sounding) > gap * rate)
-    starts = [sounding[0], *sounding[breaks + 1]]
-    ends = [*sounding[breaks], sounding[-1]]
-    return [samples[s : e + 1] for s, e in zip(starts, ends, strict=True)]
 
 
 def correlation(a: np.ndarray, b: np.ndarray) -> float:
@@ -37,14 +15,16 @@ def correlation(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.dot(a, b) / (np.linalg.norm(a) * np.linalg.norm(b) + 1e-9))
 
 
-def assert_heard_the_bot(path: Path, turns: int) -> None:
+def assert_heard_the_bot(report: CallReport, rate: int, turns: int) -> None:
     """At least `turns` bot turns, each decoding to the TTS stand-in's own signal.
 
     The stand-in speaks a deterministic waveform from its first sample each time; audio sent
-    in the wrong encoding (PCM into a mu-law stream, or the reverse) decodes to noise.
+    in the wrong encoding (PCM into a mu-law stream, or the reverse) decodes to noise. Each
+    turn's opening is compared as the bot sent it (`CallReport.bot_turn_openings`, payloads
+    joined in order), not on the call's timeline: a payload that arrives late on a busy
+    machine leaves a stutter there, which is a matter of timing, not of encoding.
     """
-    samples, rate = bot_channel(path)
-    heard = bot_turns(samples, rate)
+    heard = [np.frombuffer(o, dtype="<i2") for o in report.bot_turn_openings]
     assert len(heard) >= turns, f"heard {len(heard)} bot turns, expected {turns}"
     for turn in heard[:turns]:
         n = min(len(turn), rate // 2)

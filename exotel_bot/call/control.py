@@ -25,6 +25,7 @@ from collections.abc import Callable
 from loguru import logger
 from pipecat.adapters.llm.schemas.function_schema import FunctionSchema
 from pipecat.frames.frames import (
+    BotStartedSpeakingFrame,
     CancelWorkerFrame,
     EndWorkerFrame,
     Frame,
@@ -83,6 +84,8 @@ class _ControlOutput(FrameProcessor):
     async def process_frame(self, frame: Frame, direction: FrameDirection):
         await super().process_frame(frame, direction)
         await self.push_frame(frame, direction)
+        if isinstance(frame, BotStartedSpeakingFrame):
+            self._control.bot_started_speaking()
         if isinstance(frame, TTSStoppedFrame) and direction == FrameDirection.DOWNSTREAM:
             await self.push_frame(self._control.turn_mark())
 
@@ -113,6 +116,7 @@ class CallControl:
         self._digits = ""
         self._digit_task: asyncio.Task | None = None
         self._check_ins = 0
+        self._keys_unanswered = False  # keys pressed since the bot last started speaking
         self._time_limit_task: asyncio.Task | None = None
 
     @property
@@ -193,8 +197,8 @@ class CallControl:
 
     async def caller_is_silent(self) -> None:
         """The caller said nothing for SILENCE_TIMEOUT_SECS: check in, or give up and hang up."""
-        if self._ending:
-            return
+        if self._ending or self._keys_unanswered:
+            return  # the bot's answer to the keys is coming; the timer restarts after it
         self._check_ins += 1
         if self._check_ins > self._settings.silence_check_ins:
             await self.hang_up(
@@ -208,6 +212,9 @@ class CallControl:
 
     def caller_spoke(self) -> None:
         self._check_ins = 0
+
+    def bot_started_speaking(self) -> None:
+        self._keys_unanswered = False
 
     # --- Events from the pipeline -------------------------------------------------------------
 
@@ -245,6 +252,7 @@ class CallControl:
         """Collect digits into one input; the transfer digit alone asks for a person."""
         if self._ending:
             return
+        self._keys_unanswered = True  # a caller typing, or waiting for the answer, is not silent
         if digit == self._settings.transfer_digit and not self._digits:
             self._input.create_task(self.transfer_to_agent("caller pressed the transfer key"))
             return
