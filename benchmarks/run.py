@@ -94,10 +94,10 @@ LATENCY_SCRIPT = [
 ]
 # What the Deepgram stand-in hears in each utterance of that script, in order; "|" marks the
 # pauses in the recordings where a Finalize can land (simulator/standins/deepgram.py): the
-# comma after "Hi" (140 ms) and the 600 ms mid-sentence pause.
+# comma after "Hi" (140 ms), the 600 ms mid-sentence pause and the 80 ms between the digits.
 LATENCY_TRANSCRIPTS = [
     "Hi, | I would like to know the status of my order please.",
-    "My order number is | one two three four.",
+    "My order number is | one | two | three | four.",
     "Can you read me the delivery address on my account?",
 ]
 # The long answer: the first sentence is 40 words, as an LLM reading out an address would say.

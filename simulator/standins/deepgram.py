@@ -37,9 +37,10 @@ from aiohttp import WSMsgType, web
 from .config import StandInConfig
 
 FRAME_S = 0.02
-# Silence that ends one part of a script line ("Hi, | I would like ..."): longer than most
-# gaps between words in the fixtures (20-80 ms), as short as a comma's (140 ms "Hi, I").
-PAUSE_S = 0.1
+# Silence that ends one part of a script line ("Hi, | I would like ..."): longer than the
+# gaps inside words and most between them in the fixtures (20-60 ms), as short as the 80 ms
+# between counted digits ("one | two | three | four.").
+PAUSE_S = 0.07
 _PUNCTUATION = ".,!?;:\"'"
 
 
