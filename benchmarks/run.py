@@ -81,8 +81,7 @@ REALISTIC = Delays("realistic", 0.15, 0.35, 0.02, 0.12)
 # One sequential latency call: a question, an answer with a 600 ms mid-sentence pause, then a
 # question whose answer is long (its first sentence is 40 words, about 40-50 tokens).
 # (Fixtures with a ~0.18 s gap, like "Yes, [gap] that's right", sit on the edge of the VAD's
-# 0.2 s stop window, and the Deepgram stand-in answers a mid-utterance Finalize with the whole
-# scripted sentence, so they would measure the stand-in, not the bot.)
+# 0.2 s stop window, so they would measure the VAD's luck with chunk boundaries.)
 LATENCY_SCRIPT = [
     WaitForGreeting(timeout=15),
     Say("order_status"),
@@ -93,12 +92,12 @@ LATENCY_SCRIPT = [
     WaitForBot(timeout=15),
     Hangup(),
 ]
-# What the Deepgram stand-in hears in each utterance of that script, in order. The pause
-# fixture is two utterances to an STT: the words before the pause, then the rest.
+# What the Deepgram stand-in hears in each utterance of that script, in order; "|" marks the
+# pauses in the recordings where a Finalize can land (simulator/standins/deepgram.py): the
+# comma after "Hi" (140 ms), the 600 ms mid-sentence pause and the 80 ms between the digits.
 LATENCY_TRANSCRIPTS = [
-    "Hi, I would like to know the status of my order please.",
-    "My order number is",
-    "one two three four.",
+    "Hi, | I would like to know the status of my order please.",
+    "My order number is | one | two | three | four.",
     "Can you read me the delivery address on my account?",
 ]
 # The long answer: the first sentence is 40 words, as an LLM reading out an address would say.
@@ -112,7 +111,7 @@ LONG_ANSWER = (
 LONG_ANSWER_RULE = {"match": "delivery address", "reply": LONG_ANSWER}
 
 # The steps of a reply, in order, and the server moments that end them (see split_reply).
-REPLY_PARTS = ("speech end", "STT final", "turn decision", "LLM", "first sentence", "TTS", "out")
+REPLY_PARTS = ("went quiet", "STT final", "turn decision", "LLM", "first sentence", "TTS", "out")
 GREETING_PARTS = ("call setup", "LLM", "to TTS", "TTS", "out")
 
 
@@ -167,6 +166,12 @@ class StandInsProcess:
         patch = delays.patch()
         patch["stt"]["transcripts"] = list(transcripts or [])
         httpx.post(f"{self.url}/_control/config", json=patch, timeout=5).raise_for_status()
+
+    def unmarked_pauses(self) -> list[str]:
+        """Finals the Deepgram stand-in sent whole in a pause its script did not mark."""
+        state = httpx.get(f"{self.url}/_control/state", timeout=5).json()
+        connections = state.get("deepgram", {}).get("connections", [])
+        return [where for c in connections for where in c.get("unmarked_at", [])]
 
     def stop(self) -> None:
         stop(self.process)
@@ -282,8 +287,11 @@ def split_reply(report: CallReport, reply: Reply, records: list[dict]) -> dict |
     record = _match(records, "reply", heard)
     if record is None or record.get("vad_stop", 0) < speech_end - 1:
         return None
+    # The first act on the silence: ours asks for the final when the caller goes quiet, the
+    # official pipeline when the VAD stops.
+    quiet = record.get("quiet", record.get("vad_stop"))
     moments = [
-        record.get("vad_stop"),
+        quiet,
         record.get("final"),
         record.get("turn"),
         record.get("llm_text"),
@@ -292,6 +300,7 @@ def split_reply(report: CallReport, reply: Reply, records: list[dict]) -> dict |
     ]
     parts = _chain(speech_end, moments, heard)
     split = dict(zip(REPLY_PARTS, parts, strict=True))
+    split["vad_stop"] = record["vad_stop"] - speech_end
     split["llm_ttfb"] = record.get("llm_ttfb")
     split["speculative"] = record.get("speculative", 0)
     return split
@@ -325,6 +334,8 @@ class LatencyResult:
     premature_pause: int = 0
     pause_calls: int = 0
     unanswered: int = 0
+    # Stand-in finals sent whole in a pause the script does not mark (should be none).
+    unmarked_pauses: list[str] = field(default_factory=list)
     failed: int = 0
     gaps: int = 0  # the caller's playback ran dry inside a bot turn (a stutter)
     reply_splits: list[dict] = field(default_factory=list)
@@ -347,10 +358,11 @@ class LatencyResult:
             "premature_pause": self.premature_pause,
             "pause_calls": self.pause_calls,
             "unanswered": self.unanswered,
+            "unmarked_pauses": self.unmarked_pauses,
             "failed": self.failed,
             "gaps": self.gaps,
-            "reply_split_p50": _median_split(self.reply_splits, REPLY_PARTS),
-            "long_split_p50": _median_split(self.long_splits, REPLY_PARTS),
+            "reply_split_p50": _median_split(self.reply_splits, (*REPLY_PARTS, "vad_stop")),
+            "long_split_p50": _median_split(self.long_splits, (*REPLY_PARTS, "vad_stop")),
             "greeting_split_p50": _median_split(self.greeting_splits, GREETING_PARTS),
             "speculative_replies": sum(
                 1 for s in self.reply_splits + self.long_splits if s.get("speculative")
@@ -370,6 +382,7 @@ async def latency_phase(
     """`calls` calls one after another; RSS noted after each (for the leak figure)."""
     result = LatencyResult(delays.name)
     reports: list[CallReport] = []
+    unmarked_before = stand_ins.unmarked_pauses()
     for index in range(calls):
         stand_ins.configure(delays, LATENCY_TRANSCRIPTS)
         report = await run_call(server.ws_url, LATENCY_SCRIPT)
@@ -382,6 +395,7 @@ async def latency_phase(
                 "greeting": report.greeting_latency,
                 "replies": [r.latency for r in report.replies],
             }
+    result.unmarked_pauses = stand_ins.unmarked_pauses()[len(unmarked_before) :]
     timings = server.timings()
     for report in reports:
         records = timings.get(report.call_sid, [])
@@ -460,6 +474,7 @@ def _latency_line(s: dict) -> str:
         f"p95 {_s(s['reply_p95'])} | long answer p50 {_s(s['long_answer_p50'])} "
         f"| premature {s['premature']} "
         f"(pause {s['premature_pause']}/{s['pause_calls']}) | unanswered {s['unanswered']}"
+        f" | stand-in finals in unmarked pauses {len(s.get('unmarked_pauses', []))}"
     )
 
 

@@ -2,7 +2,8 @@
 
 `TurnTimings` is a pipecat observer the benchmark server adds to every call's worker. When the
 bot starts speaking it logs `BENCH_TIMING {json}` with the wall-clock time (time.time()) of
-each step that led there: VAD stop, final transcript, turn decision, LLM request and first
+each step that led there: the caller going quiet (our bot asks the STT to finalize then), VAD
+stop, final transcript, turn decision, LLM request and first
 token, TTS request and first audio, bot audio out. The benchmark lines these up with the
 simulated caller's own clock to split each reply into its parts.
 
@@ -32,6 +33,8 @@ from pipecat.frames.frames import (
 from pipecat.metrics.metrics import TTFBMetricsData
 from pipecat.observers.base_observer import BaseObserver, FramePushed
 
+from exotel_bot.call.turns import UserWentQuietFrame
+
 LOG_PREFIX = "BENCH_TIMING "
 # Which kind of service reported a metric: "DeepgramSTTService#0" -> STT.
 _SERVICE = re.compile(r"(STT|LLM|TTS)Service")
@@ -40,6 +43,7 @@ _TIMED = (
     StartFrame,
     VADUserStartedSpeakingFrame,
     VADUserStoppedSpeakingFrame,
+    UserWentQuietFrame,
     TranscriptionFrame,
     UserStoppedSpeakingFrame,
     LLMContextFrame,
@@ -74,6 +78,9 @@ class TurnTimings(BaseObserver):
             self._started = self._started or at
         elif isinstance(frame, VADUserStartedSpeakingFrame):
             self._cycle = {}  # the caller speaks (again): time from the next stop
+        elif isinstance(frame, UserWentQuietFrame):
+            if "vad_stop" not in cycle:
+                cycle["quiet"] = at  # the last time before the VAD stop (pauses come first)
         elif isinstance(frame, VADUserStoppedSpeakingFrame):
             cycle.setdefault("vad_stop", at)
         elif isinstance(frame, TranscriptionFrame):

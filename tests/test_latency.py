@@ -1,4 +1,5 @@
-"""Answering sooner: first phrase to the TTS, an early LLM start, a turn's first audio at once.
+"""Answering sooner: first phrase to the TTS, an early final transcript and LLM start, a turn's
+first audio at once.
 
 Behaviour only (no timing thresholds): what the TTS is handed and when relative to the LLM's
 sentence, when the LLM starts relative to the VAD, what Exotel receives first.
@@ -20,10 +21,15 @@ from pipecat.frames.frames import (
     VADUserStartedSpeakingFrame,
     VADUserStoppedSpeakingFrame,
 )
-from pipecat.processors.frame_processor import FrameProcessorSetup
+from pipecat.processors.frame_processor import FrameDirection, FrameProcessorSetup
 from pipecat.utils.asyncio.task_manager import TaskManager
 
-from exotel_bot.call.turns import VAD_STOP_SECS, PhoneTurnStopStrategy, phone_vad
+from exotel_bot.call.turns import (
+    VAD_STOP_SECS,
+    PhoneTurnStopStrategy,
+    UserWentQuietFrame,
+    phone_vad,
+)
 from exotel_bot.services.tts_text import FirstPhraseAggregator
 from simulator.audio import fixture, load_wav
 from simulator.caller import Hangup, Say, WaitForBot, WaitForGreeting, run_call
@@ -120,6 +126,7 @@ class Listener:
         self.vad.set_sample_rate(8000)
         self.strategy = PhoneTurnStopStrategy(vad=self.vad)
         self.events: list[tuple] = []  # (event, text, the VAD's state at that moment)
+        self.pushed: list[tuple] = []  # (frame, direction, the VAD's state at that moment)
 
     async def start(self) -> Listener:
         setup = FrameProcessorSetup(
@@ -140,27 +147,46 @@ class Listener:
         async def stopped(strategy, params):
             self.events.append(("stopped", params.confirms_speculation, self.vad.state))
 
+        @self.strategy.event_handler("on_push_frame")
+        async def pushed(strategy, frame, direction):
+            self.pushed.append((frame, direction, self.vad.state))
+
         await self.strategy.handle_user_turn_started()
         return self
 
-    async def hear(self, pcm: bytes, interim: str | None = None, interim_at: float = 0.5):
+    def quiet_frames(self) -> list[tuple]:
+        return [p for p in self.pushed if isinstance(p[0], UserWentQuietFrame)]
+
+    async def hear(
+        self,
+        pcm: bytes,
+        interim: str | None = None,
+        interim_at: float = 0.5,
+        final_when_quiet: str | None = None,
+    ) -> int | None:
         """Play 8 kHz audio through the VAD and the strategy, as the user aggregator does;
-        `interim` arrives at `interim_at` seconds. Stops when the VAD stops (or at the end)."""
+        `interim` arrives at `interim_at` seconds, `final_when_quiet` as soon as the strategy
+        asks the STT to finalize. Returns the chunk at which the VAD stopped (None: it did not).
+        """
         chunk = 1600  # bytes: 100 ms at 8 kHz, as the simulated Exotel caller sends it
         speaking = False
-        for offset in range(0, len(pcm), chunk):
+        for index, offset in enumerate(range(0, len(pcm), chunk)):
             state = await self.vad.analyze_audio(pcm[offset : offset + chunk])
             if state == VADState.SPEAKING and not speaking:
                 speaking = True
                 await self.strategy.process_frame(VADUserStartedSpeakingFrame())
             if state == VADState.QUIET and speaking:
                 await self.strategy.process_frame(VADUserStoppedSpeakingFrame(VAD_STOP_SECS))
-                return
+                return index
             frame = InputAudioRawFrame(pcm[offset : offset + chunk], 8000, 1)
             await self.strategy.process_frame(frame)
             if interim and offset / 16000 >= interim_at:
                 await self.strategy.process_frame(transcript(InterimTranscriptionFrame, interim))
                 interim = None
+            if final_when_quiet and self.quiet_frames():
+                await self.strategy.process_frame(transcript(TranscriptionFrame, final_when_quiet))
+                final_when_quiet = None
+        return None
 
 
 def speech(name: str) -> bytes:
@@ -192,6 +218,52 @@ async def test_a_breath_inside_the_stop_window_withdraws_the_early_start():
     kinds = [event[0] for event in listener.events]
     assert kinds[:2] == ["inference", "cancelled"], listener.events
     assert "stopped" not in kinds  # nothing was released: the turn was never decided
+    # The STT was asked to finalize at the breath and again at the end: each silence once.
+    assert len(listener.quiet_frames()) == 2, listener.pushed
+
+
+async def test_the_stt_is_asked_to_finalize_as_soon_as_the_caller_goes_quiet():
+    """One `UserWentQuietFrame`, upstream (to the STT), inside the VAD's stop window."""
+    listener = await Listener().start()
+    await listener.hear(speech("order_status"))
+    (quiet,) = listener.quiet_frames()
+    assert quiet[1] == FrameDirection.UPSTREAM
+    assert quiet[2] == VADState.STOPPING  # before the VAD has stopped
+
+
+async def test_a_complete_final_inside_the_stop_window_shortens_it():
+    """The final transcript is in while the VAD still waits out its 0.2 s, and it is a whole
+    sentence: the VAD stops sooner, and the turn ends there."""
+    said = "Hi, I would like to know the status of my order please."
+    pcm = speech("order_status") + bytes(16000)  # a second of silence after the speech
+    usual = await (await Listener().start()).hear(pcm)
+    listener = await Listener().start()
+    sooner = await listener.hear(pcm, final_when_quiet=said)
+    assert usual is not None and sooner is not None
+    assert sooner < usual, (sooner, usual)
+    assert listener.events[-1][:2] == ("stopped", True)
+
+    # An unfinished sentence keeps the usual window.
+    unfinished = await (await Listener().start()).hear(pcm, final_when_quiet="My order is")
+    assert unfinished == usual
+
+
+async def test_deepgram_gets_finalize_before_the_vad_stops(server, stand_ins):
+    """Through the websocket: the final transcript answers the Finalize sent when the caller
+    went quiet; pipecat's own Finalize at the VAD stop comes after it and finds nothing left."""
+    said = "Can you read me the delivery address on my account?"
+    stand_ins.config.stt.transcripts.append(said)
+    report = await run_call(
+        server.ws_url,
+        [WaitForGreeting(timeout=15), Say("address"), WaitForBot(timeout=15), Hangup()],
+    )
+    assert report.ok, report.summary()
+    (connection,) = stand_ins.deepgram.connections
+    finals = [(f["transcript"], f["from_finalize"]) for f in connection.finals]
+    assert [text for text, _ in finals if text] == [said], finals
+    words = finals.index((said, True))  # answered a Finalize (not Deepgram's own endpoint)...
+    assert finals[words + 1] == ("", True), finals  # ...and the VAD stop's found nothing new
+    assert connection.unmarked_pauses == 0
 
 
 async def test_an_unfinished_interim_does_not_start_the_llm():

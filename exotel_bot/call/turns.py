@@ -1,10 +1,12 @@
 """When has the caller finished speaking? Turn detection tuned for phone calls.
 
-On a phone line the words are the best evidence. Silero VAD hears 0.2 s of silence; Deepgram,
-asked to finalize at that moment, returns the punctuated transcript; and the transcript says
-whether the sentence is over:
+On a phone line the words are the best evidence. As soon as the caller goes quiet (the VAD's
+first silent window after speech) the STT is asked to finalize (`UserWentQuietFrame`, sent
+upstream); Deepgram returns the punctuated transcript of what was said so far, usually before
+the VAD has heard its 0.2 s of silence; and the transcript says whether the sentence is over:
 
-- "Where is my order?" / "Yes, that's right."  -> complete: answer now;
+- "Where is my order?" / "Yes, that's right."  -> complete: answer now (and if this final
+  came while the VAD was still inside its 0.2 s stop window, 0.1 s of silence is enough);
 - "My order number is" / "I want to, um,"      -> incomplete: give the caller time (2 s);
 - no punctuation either way                    -> unsure: answer after 0.8 s of silence.
 
@@ -35,10 +37,12 @@ from pipecat.frames.frames import (
     InputAudioRawFrame,
     InterimTranscriptionFrame,
     LLMRunFrame,
+    SystemFrame,
     TranscriptionFrame,
     VADUserStartedSpeakingFrame,
     VADUserStoppedSpeakingFrame,
 )
+from pipecat.processors.frame_processor import FrameDirection
 from pipecat.turns.types import ProcessFrameResult, UserTurnSpeculation
 from pipecat.turns.user_stop import BaseUserTurnStopStrategy, NormalizedMatch
 from pipecat.turns.user_turn_strategies import UserTurnStrategies
@@ -48,6 +52,10 @@ from exotel_bot.call.vad import PhoneVAD
 # Silence (after speech) before the VAD says the caller stopped and Deepgram is asked to
 # finalize. Pipecat's default; shorter splits sentences at every breath.
 VAD_STOP_SECS = 0.2
+# Silence enough when the final transcript is already in and complete: the VAD's stop window
+# shrinks to this for that pause (a question asked, a sentence ended: 0.1 s is not a breath
+# in the middle of it).
+COMPLETE_STOP_SECS = 0.1
 # How long to wait for more words, counted from that moment, when the transcript...
 INCOMPLETE_WAIT_SECS = 1.8  # ...ends mid-sentence ("My order number is")
 UNSURE_WAIT_SECS = 0.6  # ...has no punctuation to go by
@@ -93,6 +101,15 @@ DANGLING_WORDS = frozenset({
     "ଏବଂ", "କିନ୍ତୁ", "କିମ୍ବା", "କାରଣ",
 })
 # fmt: on
+
+
+class UserWentQuietFrame(SystemFrame):
+    """The VAD heard the first silence after the user's speech, inside its stop window.
+
+    Pushed upstream by `PhoneTurnStopStrategy`, so an STT service can finalize what it has
+    heard now rather than 0.2 s later at `VADUserStoppedSpeakingFrame` (see
+    exotel_bot/services/stt_replay.py). The user may go on speaking: it is not a turn's end.
+    """
 
 
 def _last_word(text: str) -> str:
@@ -173,6 +190,7 @@ class PhoneTurnStopStrategy(BaseUserTurnStopStrategy):
                 await self._decide()
             elif self._quiet:
                 await self._speculate(self._text)
+                self._stop_sooner_if_complete()
         elif isinstance(frame, InterimTranscriptionFrame):
             self._interim, self._final_is_latest = frame.text, False
             if self._quiet or self._stopped_at is not None:  # silent, the final on its way
@@ -191,11 +209,18 @@ class PhoneTurnStopStrategy(BaseUserTurnStopStrategy):
         """Inside the VAD's stop window: the caller went quiet, or speaks again."""
         if state == VADState.STOPPING and not self._quiet:
             self._quiet = True
+            await self.push_frame(UserWentQuietFrame(), FrameDirection.UPSTREAM)
             heard = self._text if self._final_is_latest else _join(self._text, self._interim)
             await self._speculate(heard)
+            self._stop_sooner_if_complete()
         elif state == VADState.SPEAKING and self._quiet:
             self._quiet = False  # only a breath: whatever the LLM started on is not the turn
             await self._withdraw_speculation()
+
+    def _stop_sooner_if_complete(self) -> None:
+        """Quiet, and the final transcript says the sentence is over: a short silence will do."""
+        if self._vad is not None and self._final_is_latest and text_verdict(self._text) == COMPLETE:
+            self._vad.stop_sooner(COMPLETE_STOP_SECS)
 
     async def _speculate(self, heard: str) -> None:
         """Start the LLM on `heard` if it reads as a whole turn (and it is not running on it)."""

@@ -86,7 +86,20 @@ class PhoneVAD(SileroVADAnalyzer):
         return self._vad_state
 
     async def analyze_audio(self, buffer: bytes) -> VADState:
-        return self._run_analyzer(buffer)
+        state = self._run_analyzer(buffer)
+        if state in (VADState.QUIET, VADState.SPEAKING):
+            self._vad_stop_frames = self._windows(self._params.stop_secs)  # the usual window
+        return state
+
+    def stop_sooner(self, stop_secs: float) -> None:
+        """For the current pause only, call the speech over after `stop_secs` of silence
+        (instead of `params.stop_secs`). The audio analyzed next decides; speech resuming, or
+        the stop, restores the usual window. Used when the words already say the caller is
+        done (exotel_bot/call/turns.py)."""
+        self._vad_stop_frames = min(self._vad_stop_frames, self._windows(stop_secs))
+
+    def _windows(self, seconds: float) -> int:
+        return max(1, round(seconds * self.sample_rate / self._vad_frames))
 
     def voice_confidence(self, buffer: bytes) -> float:
         # The base class asks for the confidence, then the volume, of each window; the volume

@@ -13,6 +13,12 @@ nothing. `ReplayingDeepgramSTTService` adds two things:
   so the utterance in the gap is still transcribed and answered. If the caller had already
   stopped speaking, it then asks Deepgram to finalize.
 
+It also asks Deepgram to finalize as soon as the caller goes quiet (`UserWentQuietFrame`,
+from exotel_bot/call/turns.py), not only once the VAD has heard its 0.2 s of silence: Deepgram
+returns the words heard so far (https://developers.deepgram.com/docs/finalize), so the final
+transcript is in about 0.15 s sooner and the turn can be decided (and the LLM started) on it.
+If the caller goes on speaking, the rest of the sentence comes in the next final.
+
 What the caller hears when the STT does not come back soon enough (an apology after 2 s of
 the caller's silence) is exotel_bot/call/fallback.py's job; it reads `connected` and calls
 `forget_unheard_audio()` once it has asked the caller to say it again.
@@ -31,6 +37,8 @@ from pipecat.frames.frames import (
 )
 from pipecat.processors.frame_processor import FrameDirection
 from pipecat.services.deepgram.stt import DeepgramSTTService
+
+from exotel_bot.call.turns import UserWentQuietFrame
 
 DEFAULT_REPLAY_SECS = 5.0
 
@@ -116,11 +124,19 @@ class ReplayingDeepgramSTTService(DeepgramSTTService):
             logger.info(f"{self}: replayed {len(self._replay) // 2} samples of caller audio")
 
     async def process_frame(self, frame: Frame, direction: FrameDirection):
+        if isinstance(frame, UserWentQuietFrame):
+            await self._finalize()
+            return  # ours alone: nothing upstream of the STT needs it
         if isinstance(frame, VADUserStartedSpeakingFrame):
             self._caller_speaking = True
         elif isinstance(frame, VADUserStoppedSpeakingFrame):
             self._caller_speaking = False
         await super().process_frame(frame, direction)
+
+    async def _finalize(self) -> None:
+        if self._connection is not None and not self._reconnecting:
+            self.request_finalize()
+            await self._connection.send_finalize(ListenV1Finalize(type="Finalize"))
 
     async def push_frame(self, frame: Frame, direction: FrameDirection = FrameDirection.DOWNSTREAM):
         if isinstance(frame, TranscriptionFrame):

@@ -3,6 +3,19 @@
 Real speech recognition is not the point: the bot only needs Deepgram's wire behaviour.
 Speech is found by frame energy, and each utterance gets the next line of a shared
 script, so a test decides what the bot "heard" and when.
+
+A final transcript carries only the words whose audio has been heard, as Deepgram's does:
+a ``Finalize`` (https://developers.deepgram.com/docs/finalize) or an endpoint in the middle
+of a line returns the words said so far, and the rest of the line comes in a later final.
+The stand-in knows words only by the line's parts: a script line marks where its speaker
+pauses with ``|`` ("Hi, | I would like to know ..."), each mark standing for a silence of at
+least ``PAUSE_S`` in the audio. A final sent while the caller is quiet after a part carries
+the words up to the end of that part; the next part starts with the next speech.
+
+A line without ``|`` is one part, all heard once the caller goes quiet. If the caller then
+goes on within the endpointing window, the final came in a pause the script did not mark:
+that speech adds no words (it does not take the next line), and the connection counts an
+``unmarked_pauses``, so a test or benchmark can tell it measured the script, not the bot.
 """
 
 from __future__ import annotations
@@ -24,6 +37,10 @@ from aiohttp import WSMsgType, web
 from .config import StandInConfig
 
 FRAME_S = 0.02
+# Silence that ends one part of a script line ("Hi, | I would like ..."): longer than the
+# gaps inside words and most between them in the fixtures (20-60 ms), as short as the 80 ms
+# between counted digits ("one | two | three | four.").
+PAUSE_S = 0.07
 _PUNCTUATION = ".,!?;:\"'"
 
 
@@ -45,6 +62,8 @@ class DeepgramConnection:
     keepalive_count: int = 0
     closestream_count: int = 0
     interim_count: int = 0
+    unmarked_pauses: int = 0  # speech went on after its whole line was in a final
+    unmarked_at: list[str] = field(default_factory=list)  # "<line> @ <audio seconds>"
     audio_bytes_total: int = 0
     finals: list[dict[str, Any]] = field(default_factory=list)
     other_messages: list[str] = field(default_factory=list)
@@ -81,6 +100,8 @@ class DeepgramConnection:
                 "keepalive_count": self.keepalive_count,
                 "closestream_count": self.closestream_count,
                 "interim_count": self.interim_count,
+                "unmarked_pauses": self.unmarked_pauses,
+                "unmarked_at": list(self.unmarked_at),
                 "audio_bytes_total": self.audio_bytes_total,
                 "audio_bytes_kept": len(self._audio),
                 "finals": [dict(f) for f in self.finals],
@@ -137,11 +158,25 @@ def results_message(
 
 @dataclass
 class _Utterance:
+    """One script line being spoken: which of its parts have been heard, and sent."""
+
     start: float
     last_loud: float
     last_interim: float
+    parts: list[str]  # the line split at "|"
     loud_s: float = 0.0
-    transcript: str | None = None
+    current: int = 0  # the part being spoken (or the last one spoken)
+    sent: int = 0  # parts already in a final transcript
+    since: float = 0.0  # audio time of the first word not yet in a final
+    unsent_audio: bool = True  # loud audio since the last final
+
+    def heard(self, quiet: bool) -> int:
+        """How many parts have been spoken to the end: the one in progress counts once the
+        caller is quiet after it."""
+        return self.current + 1 if quiet else self.current
+
+    def words(self, first: int, end: int) -> list[str]:
+        return " ".join(self.parts[first:end]).split()
 
 
 class _Session:
@@ -167,6 +202,7 @@ class _Session:
         self.audio_s = 0.0
         self.pending = b""
         self.utt: _Utterance | None = None
+        self.finished: _Utterance | None = None  # the line last sent whole, for a while
         self.tasks: set[asyncio.Task] = set()
 
     # Settings are read live so tests can change them mid-call.
@@ -181,12 +217,13 @@ class _Session:
 
     async def run(self) -> None:
         while not self.ws.closed:
-            timeout = self._endpoint_s() if self.utt and self._endpoint_finals() else None
+            unsent = self.utt is not None and self.utt.unsent_audio
+            timeout = self._endpoint_s() if unsent and self._endpoint_finals() else None
             try:
                 msg = await self.ws.receive(timeout=timeout)
             except TimeoutError:
                 # Audio stopped flowing mid-utterance: end it on the wall clock.
-                await self._end_utterance(from_finalize=False)
+                await self._end_utterance(from_finalize=False, quiet=True)
                 continue
             if msg.type == WSMsgType.BINARY:
                 await self._on_audio(msg.data)
@@ -220,12 +257,18 @@ class _Session:
         utt = self.utt
         if is_loud:
             if utt is None:
-                utt = self.utt = _Utterance(start=t0, last_loud=t, last_interim=t0)
+                utt = self.utt = self._new_utterance(t0, t)
+            elif utt.current < len(utt.parts) - 1 and (
+                utt.sent > utt.current or t0 - utt.last_loud >= PAUSE_S
+            ):
+                utt.current += 1  # after a pause (or a final): the line's next part
+            if not utt.unsent_audio:
+                utt.unsent_audio, utt.since = True, t0
             utt.loud_s += FRAME_S
             utt.last_loud = t
             if await self._maybe_drop_mid_utterance(utt):
                 return
-        elif utt is None:
+        elif utt is None or not utt.unsent_audio:
             return
         quiet_s = t - utt.last_loud
         if quiet_s >= self._endpoint_s():
@@ -240,6 +283,20 @@ class _Session:
         ):
             utt.last_interim = t
             await self._send_interim(utt, t)
+
+    def _new_utterance(self, t0: float, t: float) -> _Utterance:
+        done, self.finished = self.finished, None
+        if done is not None and t0 - done.last_loud < self._endpoint_s():
+            # The caller went on speaking: the final came in a pause the line does not mark.
+            with self.record._lock:
+                self.record.unmarked_pauses += 1
+                self.record.unmarked_at.append(f"{' | '.join(done.parts)!r} @ {t0:.2f} s")
+            return _Utterance(
+                start=t0, last_loud=t, last_interim=t0, parts=[""], since=t0, current=0
+            )
+        line = self.config.take_transcript()
+        parts = [part.strip() for part in line.split("|")] or [""]
+        return _Utterance(start=t0, last_loud=t, last_interim=t0, parts=parts, since=t0)
 
     async def _maybe_drop_mid_utterance(self, utt: _Utterance) -> bool:
         """The `drop_mid_utterance` fault: close with 1011 while the caller is speaking."""
@@ -256,15 +313,17 @@ class _Session:
         return True
 
     async def _send_interim(self, utt: _Utterance, now: float) -> None:
-        utt.transcript = utt.transcript or self.config.take_transcript()
-        words = utt.transcript.split()
-        spoken = math.ceil((now - utt.start) * self.config.stt.words_per_second)
+        """The words since the last final, as many as `words_per_second` allows so far."""
+        words = utt.words(utt.sent, utt.current + 1)
+        if not words:
+            return
+        spoken = math.ceil((now - utt.since) * self.config.stt.words_per_second)
         text = " ".join(words[: max(1, min(len(words), spoken))])
         message = results_message(
             text,
             is_final=False,
-            start=utt.start,
-            duration=now - utt.start,
+            start=utt.since,
+            duration=now - utt.since,
             request_id=self.request_id,
             model=self.model,
         )
@@ -272,16 +331,38 @@ class _Session:
             self.record.interim_count += 1
         await self._send(message)
 
-    async def _end_utterance(self, *, from_finalize: bool, delay: bool = True) -> None:
-        utt, self.utt = self.utt, None
-        if utt is None or utt.loud_s * 1000 < self.config.stt.min_speech_ms:
+    async def _end_utterance(
+        self,
+        *,
+        from_finalize: bool,
+        delay: bool = True,
+        flush: bool = False,
+        quiet: bool | None = None,
+    ) -> None:
+        """Send a final with the words heard and not yet sent (a Finalize, an endpoint, or
+        `flush` at the end of the stream: every word of the line). `quiet`: the caller is
+        silent now (by default: the last 20 ms of audio was)."""
+        utt = self.utt
+        if utt is not None and not utt.sent and utt.loud_s * 1000 < self.config.stt.min_speech_ms:
+            self.utt = utt = None  # a click, not speech
+        if quiet is None:
+            quiet = utt is not None and self.audio_s - utt.last_loud >= FRAME_S / 2
+        heard = len(utt.parts) if flush and utt else utt.heard(quiet) if utt else 0
+        words = utt.words(utt.sent, heard) if utt and utt.unsent_audio else []
+        if utt is not None and not words and heard >= len(utt.parts):
+            self.utt, self.finished = None, utt  # nothing to add (the rest of an unmarked pause)
+            utt = None
+        if utt is None or not words:
             if from_finalize:
                 # Real Deepgram answers every Finalize, even with nothing left to say.
                 await self._deliver_final("", from_finalize, self.audio_s, 0.0)
             return
-        text = utt.transcript or self.config.take_transcript()
-        end = max(utt.last_loud, utt.start + FRAME_S)
-        await self._deliver_final(text, from_finalize, utt.start, end - utt.start, delay)
+        start, end = utt.since, max(utt.last_loud, utt.since + FRAME_S)
+        utt.sent, utt.unsent_audio, utt.since = heard, False, end
+        if utt.sent >= len(utt.parts):
+            self.utt = None  # the whole line is out: the next speech is the next line...
+            self.finished = utt  # ...unless it goes on at once (see _new_utterance)
+        await self._deliver_final(" ".join(words), from_finalize, start, end - start, delay)
 
     async def _deliver_final(
         self, text: str, from_finalize: bool, start: float, duration: float, delay: bool = True
@@ -346,7 +427,7 @@ class _Session:
     async def _close_stream(self) -> None:
         """Flush what is pending, report Metadata and hang up, as Deepgram does."""
         if self.utt is not None:
-            await self._end_utterance(from_finalize=False, delay=False)
+            await self._end_utterance(from_finalize=False, delay=False, flush=True)
         if self.tasks:
             await asyncio.gather(*self.tasks, return_exceptions=True)  # finals still on delay
         await self._send(
