@@ -32,7 +32,7 @@ AREAS = {
     "Silero VAD model": ("silero.py",),
     "volume (loudness)": ("calculate_audio_volume", "volume.py"),
     "VAD bookkeeping": ("vad_analyzer.py", "vad_controller.py"),
-    "call records (observer)": ("exotel_bot/records/recorder.py",),
+    "call records (observer)": ("exotel_bot/records/",),
     "benchmark timings (observer)": ("benchmarks/timings.py",),
     "observers (pipecat)": ("observer",),
     "websocket masking (vendor sockets)": ("randbytes", "urandom"),
