@@ -98,7 +98,7 @@ LATENCY_SCRIPT = [
 LATENCY_TRANSCRIPTS = [
     "Hi, | I would like to know the status of my order please.",
     "My order number is | one | two | three | four.",
-    "Can you read me the delivery address on my account?",
+    "Can you read me the delivery address on my account? |",  # no pause: heard when quiet
 ]
 # The long answer: the first sentence is 40 words, as an LLM reading out an address would say.
 LONG_ANSWER_UTTERANCE = "address"

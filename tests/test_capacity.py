@@ -74,8 +74,13 @@ def test_reply_split_adds_up_to_the_latency_the_caller_heard():
     split = split_reply(report, reply, [record])
     parts = [split[p] for p in REPLY_PARTS]
     assert abs(sum(parts) - reply.latency) < 1e-9
-    assert round(split["speech end"], 3) == 0.2 and round(split["LLM"], 3) == 0.35
+    assert round(split["went quiet"], 3) == 0.2 and round(split["LLM"], 3) == 0.35
     assert round(split["TTS"], 3) == 0.12 and round(split["out"], 3) == 0.06
+
+    # Ours asks for the final when the caller goes quiet: the split starts there.
+    quiet = split_reply(report, reply, [{**record, "quiet": 1004.1}])
+    assert round(quiet["went quiet"], 3) == 0.1 and round(quiet["STT final"], 3) == 0.25
+    assert round(quiet["vad_stop"], 3) == 0.2
 
 
 def test_timing_lines_are_found_per_call():

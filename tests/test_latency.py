@@ -252,7 +252,7 @@ async def test_deepgram_gets_finalize_before_the_vad_stops(server, stand_ins):
     """Through the websocket: the final transcript answers the Finalize sent when the caller
     went quiet; pipecat's own Finalize at the VAD stop comes after it and finds nothing left."""
     said = "Can you read me the delivery address on my account?"
-    stand_ins.config.stt.transcripts.append(said)
+    stand_ins.config.stt.transcripts.append(said + " |")  # the recording has no pause in it
     report = await run_call(
         server.ws_url,
         [WaitForGreeting(timeout=15), Say("address"), WaitForBot(timeout=15), Hangup()],

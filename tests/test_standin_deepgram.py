@@ -83,7 +83,12 @@ async def test_finalize_while_the_caller_speaks_holds_back_the_unfinished_part()
             (early,) = await _finals_after(ws, 1)
             assert _text(early) == ""
 
-            await _send_audio(ws, samples, 1.5, 3.4)  # the caller has gone quiet
+            await _send_audio(ws, samples, 1.5, 3.3)  # quiet for 40 ms: too soon to tell
+            await ws.send_str(json.dumps({"type": "Finalize"}))
+            (soon,) = await _finals_after(ws, 1)
+            assert _text(soon) == ""  # the line marks no pauses: it may go on
+
+            await _send_audio(ws, samples, 3.3, 3.5)  # quiet for 240 ms: the VAD would stop
             await ws.send_str(json.dumps({"type": "Finalize"}))
             (final,) = await _finals_after(ws, 1)
             assert _text(final) == line
@@ -129,16 +134,16 @@ async def test_a_marked_comma_is_where_a_finalize_splits_the_line():
 async def test_a_final_in_a_pause_the_script_does_not_mark_is_counted():
     """The line sent whole in a pause it does not mark: the speech after it adds no words, does
     not take the next line, and the connection counts it."""
-    samples = load_wav("simulator/fixtures/order_status_8k.wav", RATE)
+    samples = load_wav("simulator/fixtures/yes_8k.wav", RATE)  # speech 0.2-0.52, 0.78-1.44 s
     async with StandIns() as stand_ins:
-        stand_ins.config.stt.transcripts.extend(["Hi, I would like my order.", "Next line."])
+        stand_ins.config.stt.transcripts.extend(["Yes, that's right.", "Next line."])
         session, ws = await _listen(stand_ins)
         async with session, ws:
-            await _send_audio(ws, samples, 0.0, 0.66)
+            await _send_audio(ws, samples, 0.0, 0.76)  # 240 ms into the 260 ms pause
             await ws.send_str(json.dumps({"type": "Finalize"}))
             (first,) = await _finals_after(ws, 1)
-            assert _text(first) == "Hi, I would like my order."
-            await _send_audio(ws, samples, 0.66, 3.4)
+            assert _text(first) == "Yes, that's right."
+            await _send_audio(ws, samples, 0.76, 1.7)
             await ws.send_str(json.dumps({"type": "Finalize"}))
             (rest,) = await _finals_after(ws, 1)
             assert _text(rest) == ""

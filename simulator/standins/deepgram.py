@@ -12,10 +12,14 @@ pauses with ``|`` ("Hi, | I would like to know ..."), each mark standing for a s
 least ``PAUSE_S`` in the audio. A final sent while the caller is quiet after a part carries
 the words up to the end of that part; the next part starts with the next speech.
 
-A line without ``|`` is one part, all heard once the caller goes quiet. If the caller then
-goes on within the endpointing window, the final came in a pause the script did not mark:
-that speech adds no words (it does not take the next line), and the connection counts an
-``unmarked_pauses``, so a test or benchmark can tell it measured the script, not the bot.
+A line with ``|`` claims to mark every pause (a lone trailing ``|`` says it has none). A
+line without makes no claim: it is one part, and the stand-in cannot tell a pause inside it
+from its end, so its words count as heard only after ``UNMARKED_QUIET_S`` of silence; a
+Finalize sooner returns nothing rather than words not yet said. If the caller goes on after a
+whole line was sent (within the endpointing window), the final came in a pause the line does
+not mark: that speech adds no words (it does not take the next line), and the connection
+counts an ``unmarked_pauses``, so a test or benchmark can tell it measured the script, not the
+bot.
 """
 
 from __future__ import annotations
@@ -41,6 +45,9 @@ FRAME_S = 0.02
 # gaps inside words and most between them in the fixtures (20-60 ms), as short as the 80 ms
 # between counted digits ("one | two | three | four.").
 PAUSE_S = 0.07
+# Silence after which a line without marks counts as said: the VAD's stop window, so a line
+# without marks is heard when the VAD stops (as pipecat's own Finalize asks), not sooner.
+UNMARKED_QUIET_S = 0.2
 _PUNCTUATION = ".,!?;:\"'"
 
 
@@ -164,6 +171,7 @@ class _Utterance:
     last_loud: float
     last_interim: float
     parts: list[str]  # the line split at "|"
+    marked: bool = True  # the line marks its pauses (else: heard only after a longer silence)
     loud_s: float = 0.0
     current: int = 0  # the part being spoken (or the last one spoken)
     sent: int = 0  # parts already in a final transcript
@@ -222,8 +230,9 @@ class _Session:
             try:
                 msg = await self.ws.receive(timeout=timeout)
             except TimeoutError:
-                # Audio stopped flowing mid-utterance: end it on the wall clock.
-                await self._end_utterance(from_finalize=False, quiet=True)
+                # Audio stopped flowing mid-utterance: send what the audio so far says was
+                # said (as Deepgram does, it judges silence by the audio, not the wall clock).
+                await self._end_utterance(from_finalize=False)
                 continue
             if msg.type == WSMsgType.BINARY:
                 await self._on_audio(msg.data)
@@ -295,8 +304,10 @@ class _Session:
                 start=t0, last_loud=t, last_interim=t0, parts=[""], since=t0, current=0
             )
         line = self.config.take_transcript()
-        parts = [part.strip() for part in line.split("|")] or [""]
-        return _Utterance(start=t0, last_loud=t, last_interim=t0, parts=parts, since=t0)
+        parts = [part.strip() for part in line.split("|") if part.strip()] or [""]
+        return _Utterance(
+            start=t0, last_loud=t, last_interim=t0, parts=parts, since=t0, marked="|" in line
+        )
 
     async def _maybe_drop_mid_utterance(self, utt: _Utterance) -> bool:
         """The `drop_mid_utterance` fault: close with 1011 while the caller is speaking."""
@@ -345,8 +356,9 @@ class _Session:
         utt = self.utt
         if utt is not None and not utt.sent and utt.loud_s * 1000 < self.config.stt.min_speech_ms:
             self.utt = utt = None  # a click, not speech
-        if quiet is None:
-            quiet = utt is not None and self.audio_s - utt.last_loud >= FRAME_S / 2
+        if quiet is None and utt is not None:
+            needed = FRAME_S / 2 if utt.marked else UNMARKED_QUIET_S - FRAME_S / 2
+            quiet = self.audio_s - utt.last_loud >= needed
         heard = len(utt.parts) if flush and utt else utt.heard(quiet) if utt else 0
         words = utt.words(utt.sent, heard) if utt and utt.unsent_audio else []
         if utt is not None and not words and heard >= len(utt.parts):
