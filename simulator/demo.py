@@ -32,6 +32,8 @@ DEMO_KEYS = ("DEEPGRAM_API_KEY", "OPENAI_API_KEY", "CARTESIA_API_KEY", "SARVAM_A
 
 # What the simulated caller "says" in each BOT_LANGUAGE (the STT stand-in's transcript; the
 # audio itself is a speech fixture): "Where is my order?".
+# The words of the English recording, its one pause marked (see CONTRIBUTING.md).
+ENGLISH_QUESTION = "Hi, | I would like to know the status of my order please."
 ORDER_QUESTION = {
     "hi": "मेरा ऑर्डर कहाँ है?",
     "hinglish": "मेरा order कहाँ है?",
@@ -113,8 +115,8 @@ def main() -> int:
 
     stand_ins = StandIns(host="127.0.0.1", port=0)
     stand_ins.config.tts.voice = "espeak"  # real words; the tests use the cheaper tone
-    if language in ORDER_QUESTION:  # what the caller "says", in the bot's language
-        stand_ins.config.stt.default_transcript = ORDER_QUESTION[language]
+    # What the caller "says", in the bot's language (English: the recording's own words).
+    stand_ins.config.stt.default_transcript = ORDER_QUESTION.get(language, ENGLISH_QUESTION)
     stand_ins.start()
     port = _free_port()
     print(f"Starting the bot with local stand-ins on port {port} (log: {args.log}) ...")
