@@ -85,10 +85,14 @@ class PhoneVAD(SileroVADAnalyzer):
         STOPPING (silent after speech, inside the stop window)."""
         return self._vad_state
 
+    def set_params(self, params: VADParams):
+        super().set_params(params)
+        self._usual_stop_frames = self._vad_stop_frames  # what stop_sooner() departs from
+
     async def analyze_audio(self, buffer: bytes) -> VADState:
         state = self._run_analyzer(buffer)
         if state in (VADState.QUIET, VADState.SPEAKING):
-            self._vad_stop_frames = self._windows(self._params.stop_secs)  # the usual window
+            self._vad_stop_frames = self._usual_stop_frames
         return state
 
     def stop_sooner(self, stop_secs: float) -> None:
@@ -96,10 +100,8 @@ class PhoneVAD(SileroVADAnalyzer):
         (instead of `params.stop_secs`). The audio analyzed next decides; speech resuming, or
         the stop, restores the usual window. Used when the words already say the caller is
         done (exotel_bot/call/turns.py)."""
-        self._vad_stop_frames = min(self._vad_stop_frames, self._windows(stop_secs))
-
-    def _windows(self, seconds: float) -> int:
-        return max(1, round(seconds * self.sample_rate / self._vad_frames))
+        windows = max(1, round(stop_secs * self.sample_rate / self._vad_frames))
+        self._vad_stop_frames = min(self._vad_stop_frames, windows)
 
     def voice_confidence(self, buffer: bytes) -> float:
         # The base class asks for the confidence, then the volume, of each window; the volume

@@ -91,9 +91,8 @@ class ReplayingDeepgramSTTService(DeepgramSTTService):
         await self.push_error(error_msg="connection lost; reconnecting at once")
         await self._reconnect()  # pipecat's cycle: buffers live audio, _do_reconnect, replays
         self._drop_reported = False  # the old connection (and its errors) are gone
-        if self._connection is not None and not self._caller_speaking and self._replay:
-            self.request_finalize()  # the caller already stopped: no VAD stop will come
-            await self._connection.send_finalize(ListenV1Finalize(type="Finalize"))
+        if not self._caller_speaking and self._replay:
+            await self._finalize()  # the caller already stopped: no VAD stop will come
 
     async def push_error(
         self,
@@ -134,6 +133,7 @@ class ReplayingDeepgramSTTService(DeepgramSTTService):
         await super().process_frame(frame, direction)
 
     async def _finalize(self) -> None:
+        """Ask Deepgram for the final transcript of what it has heard (if connected)."""
         if self._connection is not None and not self._reconnecting:
             self.request_finalize()
             await self._connection.send_finalize(ListenV1Finalize(type="Finalize"))

@@ -178,11 +178,6 @@ class _Utterance:
     since: float = 0.0  # audio time of the first word not yet in a final
     unsent_audio: bool = True  # loud audio since the last final
 
-    def heard(self, quiet: bool) -> int:
-        """How many parts have been spoken to the end: the one in progress counts once the
-        caller is quiet after it."""
-        return self.current + 1 if quiet else self.current
-
     def words(self, first: int, end: int) -> list[str]:
         return " ".join(self.parts[first:end]).split()
 
@@ -343,27 +338,22 @@ class _Session:
         await self._send(message)
 
     async def _end_utterance(
-        self,
-        *,
-        from_finalize: bool,
-        delay: bool = True,
-        flush: bool = False,
-        quiet: bool | None = None,
+        self, *, from_finalize: bool, delay: bool = True, flush: bool = False
     ) -> None:
         """Send a final with the words heard and not yet sent (a Finalize, an endpoint, or
-        `flush` at the end of the stream: every word of the line). `quiet`: the caller is
-        silent now (by default: the last 20 ms of audio was)."""
+        `flush` at the end of the stream: every word of the line)."""
         utt = self.utt
         if utt is not None and not utt.sent and utt.loud_s * 1000 < self.config.stt.min_speech_ms:
             self.utt = utt = None  # a click, not speech
-        if quiet is None and utt is not None:
-            needed = FRAME_S / 2 if utt.marked else UNMARKED_QUIET_S - FRAME_S / 2
-            quiet = self.audio_s - utt.last_loud >= needed
-        heard = len(utt.parts) if flush and utt else utt.heard(quiet) if utt else 0
-        words = utt.words(utt.sent, heard) if utt and utt.unsent_audio else []
-        if utt is not None and not words and heard >= len(utt.parts):
-            self.utt, self.finished = None, utt  # nothing to add (the rest of an unmarked pause)
-            utt = None
+        words: list[str] = []
+        if utt is not None:
+            # Parts spoken to the end: the one in progress counts once the caller is quiet.
+            heard = len(utt.parts) if flush else utt.current + int(self._quiet_after(utt))
+            if utt.unsent_audio:
+                words = utt.words(utt.sent, heard)
+            if not words and heard >= len(utt.parts):
+                self.utt, self.finished = None, utt  # nothing to add (an unmarked pause's rest)
+                utt = None
         if utt is None or not words:
             if from_finalize:
                 # Real Deepgram answers every Finalize, even with nothing left to say.
@@ -375,6 +365,11 @@ class _Session:
             self.utt = None  # the whole line is out: the next speech is the next line...
             self.finished = utt  # ...unless it goes on at once (see _new_utterance)
         await self._deliver_final(" ".join(words), from_finalize, start, end - start, delay)
+
+    def _quiet_after(self, utt: _Utterance) -> bool:
+        """The caller has been silent long enough for the part just spoken to count as said."""
+        needed = FRAME_S / 2 if utt.marked else UNMARKED_QUIET_S - FRAME_S / 2
+        return self.audio_s - utt.last_loud >= needed
 
     async def _deliver_final(
         self, text: str, from_finalize: bool, start: float, duration: float, delay: bool = True
