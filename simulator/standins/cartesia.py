@@ -20,6 +20,7 @@ from aiohttp import WSMsgType, web
 
 from . import espeak
 from .config import StandInConfig
+from .records import ConnectionRecords
 from .synth import speech_pcm
 
 
@@ -272,35 +273,8 @@ def _timestamps(context_id: str, words: list[list[Any]]) -> dict[str, Any]:
     }
 
 
-class CartesiaStandIn:
+class CartesiaStandIn(ConnectionRecords[CartesiaConnection]):
     """Serves ``/tts/websocket`` and records every request message."""
-
-    def __init__(self, config: StandInConfig):
-        self.config = config
-        self._lock = threading.Lock()
-        self._requests: list[dict[str, Any]] = []
-        self._connections: list[CartesiaConnection] = []
-        self._sockets: set[web.WebSocketResponse] = set()
-
-    @property
-    def requests(self) -> list[dict[str, Any]]:
-        """Every message received, oldest first, each with its ``connection`` index."""
-        with self._lock:
-            return list(self._requests)
-
-    @property
-    def connections(self) -> list[CartesiaConnection]:
-        with self._lock:
-            return list(self._connections)
-
-    def record_request(self, connection: int, data: dict[str, Any]) -> None:
-        with self._lock:
-            self._requests.append({"connection": connection, "received_at": time.time(), **data})
-
-    def reset(self) -> None:
-        with self._lock:
-            self._requests.clear()
-            self._connections.clear()
 
     def state(self) -> dict[str, Any]:
         return {
@@ -308,21 +282,17 @@ class CartesiaStandIn:
             "requests": self.requests,
         }
 
-    async def close_all(self) -> None:
-        for ws in list(self._sockets):
-            await ws.close(code=1001)
-
     async def handle(self, request: web.Request) -> web.StreamResponse:
-        with self._lock:
-            record = CartesiaConnection(
-                index=len(self._connections),
-                query=dict(request.query),
+        query = {k: v for k, v in request.query.items() if k != "api_key"}
+        _, record = self.add_connection(
+            lambda index: CartesiaConnection(
+                index=index,
+                query=query,
                 has_api_key=bool(request.headers.get("X-API-Key") or request.query.get("api_key")),
                 cartesia_version=request.headers.get("Cartesia-Version")
                 or request.query.get("cartesia_version"),
             )
-            record.query.pop("api_key", None)
-            self._connections.append(record)
+        )
         ws = web.WebSocketResponse(compress=False, max_msg_size=0, timeout=2.0)
         await ws.prepare(request)
         self._sockets.add(ws)

@@ -39,6 +39,7 @@ import numpy as np
 from aiohttp import WSMsgType, web
 
 from .config import StandInConfig
+from .records import ConnectionRecords
 
 FRAME_S = 0.02
 # Silence that ends one part of a script line ("Hi, | I would like ..."): longer than the
@@ -458,33 +459,19 @@ class _Session:
             await self.ws.send_str(json.dumps(message))
 
 
-class DeepgramStandIn:
+class DeepgramStandIn(ConnectionRecords[DeepgramConnection]):
     """Serves ``/v1/listen`` and keeps one :class:`DeepgramConnection` per client."""
 
     def __init__(self, config: StandInConfig):
-        self.config = config
-        self._lock = threading.Lock()
-        self._connections: list[DeepgramConnection] = []
-        self._sockets: set[web.WebSocketResponse] = set()
+        super().__init__(config)
         self.delay_next_accept = False  # after a drop_mid_utterance: stt.reconnect_delay
 
-    @property
-    def connections(self) -> list[DeepgramConnection]:
-        """Connection records, most recent last (a copy of the list, live records)."""
-        with self._lock:
-            return list(self._connections)
-
     def reset(self) -> None:
-        with self._lock:
-            self._connections.clear()
+        super().reset()
         self.delay_next_accept = False
 
     def state(self) -> list[dict[str, Any]]:
         return [c.summary() for c in self.connections]
-
-    async def close_all(self) -> None:
-        for ws in list(self._sockets):
-            await ws.close(code=1001)
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         auth = request.headers.get("Authorization", "")
@@ -492,15 +479,15 @@ class DeepgramStandIn:
         for key in request.query:
             values = request.query.getall(key)
             query[key] = values[0] if len(values) == 1 else list(values)
-        with self._lock:
-            record = DeepgramConnection(
-                index=len(self._connections),
+        _, record = self.add_connection(
+            lambda index: DeepgramConnection(
+                index=index,
                 query=query,
                 header_names=sorted(request.headers.keys()),
                 has_authorization=bool(auth),
                 token_auth=auth.startswith("Token "),
             )
-            self._connections.append(record)
+        )
 
         if self.config.stt.fail_mode == "reject" and self.config.should_fail("stt") == "reject":
             record.rejected = True

@@ -24,7 +24,6 @@ import base64
 import binascii
 import contextlib
 import json
-import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -34,6 +33,7 @@ import numpy as np
 from aiohttp import WSMsgType, web
 
 from .config import StandInConfig
+from .records import ConnectionRecords
 
 FRAME_S = 0.02
 REJECTED_SETTINGS = 4000  # Sarvam's close code for a connection parameter it rejects
@@ -193,39 +193,20 @@ class _Session:
                 await self.ws.send_str(json.dumps(message, ensure_ascii=False))
 
 
-class SarvamSttStandIn:
+class SarvamSttStandIn(ConnectionRecords[SarvamSttConnection]):
     """Serves ``/speech-to-text-realtime/ws`` and keeps a record per connection."""
-
-    def __init__(self, config: StandInConfig):
-        self.config = config
-        self._lock = threading.Lock()
-        self._connections: list[SarvamSttConnection] = []
-        self._sockets: set[web.WebSocketResponse] = set()
-
-    @property
-    def connections(self) -> list[SarvamSttConnection]:
-        with self._lock:
-            return list(self._connections)
-
-    def reset(self) -> None:
-        with self._lock:
-            self._connections.clear()
 
     def state(self) -> list[dict[str, Any]]:
         return [c.summary() for c in self.connections]
 
-    async def close_all(self) -> None:
-        for ws in list(self._sockets):
-            await ws.close(code=1001)
-
     async def handle(self, request: web.Request) -> web.StreamResponse:
-        with self._lock:
-            record = SarvamSttConnection(
-                index=len(self._connections),
+        _, record = self.add_connection(
+            lambda index: SarvamSttConnection(
+                index=index,
                 query=dict(request.query),
                 has_api_key=bool(request.headers.get("API-SUBSCRIPTION-KEY")),
             )
-            self._connections.append(record)
+        )
         ws = web.WebSocketResponse(compress=False, max_msg_size=0, timeout=2.0)
         await ws.prepare(request)
         self._sockets.add(ws)

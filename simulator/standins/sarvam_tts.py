@@ -24,8 +24,6 @@ import asyncio
 import base64
 import contextlib
 import json
-import threading
-import time
 import uuid
 from typing import Any
 
@@ -33,6 +31,7 @@ from aiohttp import WSMsgType, web
 
 from . import espeak
 from .config import StandInConfig
+from .records import ConnectionRecords
 from .synth import speech_pcm
 
 # Bulbul's languages (the sarvamai SDK's TextToSpeechLanguage), rates and codecs.
@@ -89,7 +88,7 @@ class _Session:
 
     async def on_message(self, data: dict[str, Any]) -> None:
         kind = data.get("type")
-        self.owner.record(self.index, data)
+        self.owner.record_request(self.index, data)
         if kind == "config":
             problem = _config_error(data.get("data"), self.model)
             if problem:
@@ -143,27 +142,9 @@ class _Session:
                 await self.ws.send_str(json.dumps(message, ensure_ascii=False))
 
 
-class SarvamTtsStandIn:
-    """Serves ``/text-to-speech/ws`` and records every message each connection sent."""
-
-    def __init__(self, config: StandInConfig):
-        self.config = config
-        self._lock = threading.Lock()
-        self._connections: list[dict[str, Any]] = []
-        self._requests: list[dict[str, Any]] = []
-        self._sockets: set[web.WebSocketResponse] = set()
-
-    @property
-    def requests(self) -> list[dict[str, Any]]:
-        """Every message received, oldest first, each with its ``connection`` index."""
-        with self._lock:
-            return list(self._requests)
-
-    @property
-    def connections(self) -> list[dict[str, Any]]:
-        """Per connection: ``query`` and ``has_api_key``."""
-        with self._lock:
-            return list(self._connections)
+class SarvamTtsStandIn(ConnectionRecords[dict[str, Any]]):
+    """Serves ``/text-to-speech/ws`` and records every message each connection sent.
+    A connection's record: ``query`` and ``has_api_key``."""
 
     def texts(self) -> list[str]:
         """The text of every ``text`` message, in order: what the bot said."""
@@ -178,26 +159,14 @@ class SarvamTtsStandIn:
         ]
 
     def new_connection(self, request: web.Request) -> int:
-        with self._lock:
-            key = request.headers.get("api-subscription-key")
-            self._connections.append({"query": dict(request.query), "has_api_key": bool(key)})
-            return len(self._connections) - 1
-
-    def record(self, connection: int, data: dict[str, Any]) -> None:
-        with self._lock:
-            self._requests.append({"connection": connection, "received_at": time.time(), **data})
-
-    def reset(self) -> None:
-        with self._lock:
-            self._requests.clear()
-            self._connections.clear()
+        key = request.headers.get("api-subscription-key")
+        index, _ = self.add_connection(
+            lambda _: {"query": dict(request.query), "has_api_key": bool(key)}
+        )
+        return index
 
     def state(self) -> dict[str, Any]:
         return {"connections": self.connections, "requests": self.requests}
-
-    async def close_all(self) -> None:
-        for ws in list(self._sockets):
-            await ws.close(code=1001)
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         ws = web.WebSocketResponse(compress=False, max_msg_size=0, timeout=2.0)
