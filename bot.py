@@ -9,42 +9,29 @@ tools. The plumbing (Exotel's handshake, audio format, settings, logs) lives in 
 
 import json
 
-from loguru import logger
-from pipecat.frames.frames import TTSSpeakFrame
 from pipecat.pipeline.pipeline import Pipeline
 from pipecat.pipeline.worker import PipelineParams, PipelineWorker
 from pipecat.processors.aggregators.llm_context import LLMContext
-from pipecat.processors.aggregators.llm_response_universal import (
-    LLMContextAggregatorPair,
-    LLMUserAggregatorParams,
-)
+from pipecat.processors.aggregators.llm_response_universal import LLMContextAggregatorPair
 from pipecat.runner.types import RunnerArguments
 from pipecat.services.llm_service import FunctionCallParams
 from pipecat.services.openai.llm import OpenAILLMService
-from pipecat.workers.runner import WorkerRunner
 
-from exotel_bot.call.caller_audio import CallerAudioSink
-from exotel_bot.call.control import CallControl
-from exotel_bot.call.fallback import VendorFallback
-from exotel_bot.call.languages import LANGUAGES
-from exotel_bot.call.phrases import Phrases
-from exotel_bot.call.turns import phone_turn_strategies, phone_vad
-from exotel_bot.call.vad import warm_up
-from exotel_bot.logs import call_logging, hide_secrets, setup_logging
-from exotel_bot.outbound.dials import match_dial
-from exotel_bot.outbound.hello import WaitForHello
-from exotel_bot.outbound.voicemail import voicemail_detector
-from exotel_bot.records.recorder import CallRecorder
-from exotel_bot.services.openai_pool import PooledOpenAILLMService
-from exotel_bot.services.speech import make_stt, make_tts
-from exotel_bot.services.tts_text import speak_from_first_phrase
-from exotel_bot.settings import Settings, load_settings
-from exotel_bot.wire.handshake import ExotelCall, accept_exotel_call
-from exotel_bot.wire.transport import exotel_transport
+from exotel_bot import (
+    ExotelCall,
+    PhoneCall,
+    Phrases,
+    PooledOpenAILLMService,
+    answer_call,
+    call_logging,
+    load_settings,
+    make_stt,
+    make_tts,
+    prepare_process,
+)
 from phrases import PHRASES
 
-setup_logging()
-warm_up()  # load the shared voice model now, so the first call is as quick as the tenth
+prepare_process()  # logs with the call id; the voice model loaded now, so the first call is quick
 
 
 # Your business tools: plain async functions. pipecat builds the LLM's schema from the signature
@@ -100,17 +87,10 @@ def greeting(call: ExotelCall, phrases: Phrases) -> str:
     return phrases.greet_inbound(call.custom_parameters.get("name"))
 
 
-async def run_bot(call: ExotelCall, runner_args: RunnerArguments, settings: Settings):
+async def run_bot(phone: PhoneCall):
     """Build the pipeline for one call and run it until the call ends."""
-    transport = exotel_transport(runner_args.websocket, call, settings)
-    language = LANGUAGES[settings.language]
-    phrases = PHRASES[settings.language]  # every sentence the bot speaks itself (phrases.py)
-    # The call's record: transcript, latency per turn, optional recording (exotel_bot/records/).
-    recorder = CallRecorder(call, settings, transport)
-    # Hang-up, transfer, keypad, silence and time limits (see exotel_bot/call/control.py).
-    control = CallControl(call, settings, phrases, on_end=recorder.set_end_reason)
-
-    stt = make_stt(settings, language)  # STT_SERVICE: Deepgram or Sarvam (exotel_bot/services/)
+    call, settings, phrases = phone.call, phone.settings, phone.phrases
+    stt = make_stt(settings, phone.language)  # STT_SERVICE: Deepgram or Sarvam
     llm = PooledOpenAILLMService(  # OpenAILLMService, one connection pool for all calls
         api_key=settings.openai_api_key,
         base_url=settings.openai_base_url,
@@ -119,45 +99,26 @@ async def run_bot(call: ExotelCall, runner_args: RunnerArguments, settings: Sett
             system_instruction=system_prompt(call, phrases),
         ),
     )
-    tts = make_tts(settings, language)  # TTS_SERVICE: Cartesia or Sarvam (exotel_bot/services/)
-    # Outbound calls: an answering machine gets a short message, then the bot hangs up.
-    voicemail = voicemail_detector(
-        call,
-        llm,
-        control,
-        phrases.voicemail_message(call.dial_context.get("name"), call.dial_context.get("purpose")),
-        enabled=settings.voicemail_detection,
-        message_delay=settings.voicemail_message_delay_secs,
-    )
+    tts = make_tts(settings, phone.language)  # TTS_SERVICE: Cartesia or Sarvam
 
     # The tools the LLM may call: yours first, then hanging up and handing over to a person.
-    context = LLMContext(tools=[lookup_order, control.end_call_tool, control.transfer_tool])
-    vad = phone_vad()  # Silero VAD; the turn strategy watches it to start the LLM early
+    context = LLMContext(tools=[lookup_order, *phone.tools])
     user_aggregator, assistant_aggregator = LLMContextAggregatorPair(
         context,
-        user_params=LLMUserAggregatorParams(
-            vad_analyzer=vad,
-            user_turn_strategies=phone_turn_strategies(vad),
-            user_idle_timeout=settings.silence_timeout_secs,
-        ),
+        user_params=phone.user_params(),  # Silero VAD, phone turn-taking, silence
     )
-
-    # OUTBOUND_WAIT_FOR_HELLO: the greeting answers the callee's first words (exotel_bot/outbound/).
-    hello_gate = WaitForHello(greeting(call, phrases), enabled=call.wait_for_hello)
+    transport = phone.transport  # Exotel's websocket, in the call's own audio format
 
     pipeline = Pipeline(
         [
-            transport.input(),  # caller audio from Exotel
-            control.input(),  # Exotel stop/mark events, keypad digits
+            transport.input(),  # caller audio, keypad and Exotel's stop/mark, from Exotel
             stt,  # speech to text (Deepgram or Sarvam)
-            voicemail,  # outbound calls: a person or an answering machine?
+            *phone.answer_detection(llm),  # outbound calls: a person or an answering machine?
             user_aggregator,  # the caller's turns (Silero VAD + turn detection)
-            CallerAudioSink(),  # the caller's audio goes no further (saves CPU)
-            hello_gate,  # outbound calls may greet only once the callee says "hello?"
+            *phone.call_control(),  # hang-up, transfer, keypad, silence; outbound: "hello?" first
             llm,  # what to say (OpenAI)
-            speak_from_first_phrase(),  # to the TTS from the first phrase, not the first sentence
+            phone.speech_out(),  # to the TTS from the first phrase; a mark after each turn
             tts,  # text to speech (Cartesia or Sarvam)
-            control.output(),  # a mark after each bot turn
             transport.output(),  # bot audio to Exotel; `clear` on barge-in
             assistant_aggregator,  # what the bot said, into the conversation
         ]
@@ -173,54 +134,21 @@ async def run_bot(call: ExotelCall, runner_args: RunnerArguments, settings: Sett
         ),
         enable_rtvi=False,
         enable_turn_tracking=False,  # unused here, and every observer costs CPU per frame
-        observers=[recorder],
     )
-    # A vendor fails mid-call: an apology instead of silence (see exotel_bot/call/fallback.py).
-    fallback = VendorFallback(call, settings, phrases, hang_up=control.hang_up)
-    fallback.watch(worker, stt=stt, llm=llm, tts=tts)
-
-    @transport.event_handler("on_client_connected")
-    async def on_client_connected(transport, websocket):
-        if not call.wait_for_hello:
-            await worker.queue_frames([TTSSpeakFrame(greeting(call, phrases))])
-
-    @transport.event_handler("on_client_disconnected")
-    async def on_client_disconnected(transport, websocket):
-        control.end_reason = control.end_reason or "caller hung up (socket closed)"
-        await worker.cancel()
-
-    @user_aggregator.event_handler("on_user_turn_started")
-    async def on_user_turn_started(aggregator, strategy):
-        control.caller_spoke()
-
-    @user_aggregator.event_handler("on_user_turn_idle")
-    async def on_user_turn_idle(aggregator):
-        await control.caller_is_silent()
-
-    runner = WorkerRunner(handle_sigint=False)
-    await runner.add_workers(worker)
-    await recorder.run_and_save(runner.run())  # the record is written even if the call fails
-    logger.info(f"Call ended: {control.end_reason or 'pipeline finished'}")
+    # The call record, vendor fallbacks, the greeting, hang-ups and silence (exotel_bot/phone/).
+    phone.attach(worker, user_aggregator=user_aggregator, stt=stt, llm=llm, tts=tts)
+    await phone.run(worker)  # the record is written even if the call fails
 
 
 async def bot(runner_args: RunnerArguments):
     """Pipecat Cloud's entry point: one websocket from Exotel, one phone call."""
     settings = load_settings()
-    hide_secrets(settings.secrets())
-
-    with call_logging(f"session-{runner_args.session_id}"):
-        call = await accept_exotel_call(
-            runner_args.websocket,
-            settings.handshake_timeout_secs,
-            allowed_accounts=settings.allowed_accounts,  # EXOTEL_ALLOWED_ACCOUNTS
-        )
+    call = await answer_call(runner_args, settings)  # Exotel's handshake; outbound: its dial
     if call is None:
         return  # not an Exotel call (or another account's): logged, and the socket closed
-    call = await match_dial(call)  # a call the bot placed gets its dial's context
-
+    phrases = PHRASES[settings.language]  # every sentence the bot speaks itself (phrases.py)
     with call_logging(call.call_sid):
-        logger.info(
-            f"Call from {call.from_number} to {call.to_number} "
-            f"({call.sample_rate} Hz, parameters: {sorted(call.custom_parameters)})"
+        phone = PhoneCall(
+            call, settings, phrases, greeting(call, phrases), websocket=runner_args.websocket
         )
-        await run_bot(call, runner_args, settings)
+        await run_bot(phone)

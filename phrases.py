@@ -4,7 +4,7 @@ The greeting, silence check-ins, goodbyes, the transfer notice, the time-up noti
 apologies when a vendor fails, and the message left on an answering machine. bot.py picks the
 call's table (`PHRASES[settings.language]`) and hands it over. Edit the words freely: the tests
 read them from here, or check only the script a phrase is written in. To add a language, add a
-table here and its service codes in `exotel_bot/call/languages.py`.
+table here and its service codes in `exotel_bot/languages.py`.
 
 Templates: `{hello}` is `hello` or `hello_named` (with `{name}`), `{about}` is `about` (with
 `{purpose}`) or empty; both come from the call (custom parameters or the dial's context).

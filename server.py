@@ -26,10 +26,10 @@ from fastapi import FastAPI, Request, WebSocket
 from fastapi.responses import JSONResponse, PlainTextResponse
 from loguru import logger
 
-from exotel_bot.call.flow_routes import exotel_url, flow_router
 from exotel_bot.garbage_collection import release_call_memory
+from exotel_bot.http.flow_routes import exotel_url, flow_router
+from exotel_bot.http.outbound_routes import outbound_router
 from exotel_bot.logs import call_logging, hide_secrets, setup_logging
-from exotel_bot.outbound.routes import outbound_router
 from exotel_bot.security import Refusal, admission, over_capacity
 from exotel_bot.settings import ConfigError, Settings, load_settings
 from exotel_bot.stores import StoreUnavailable, check_redis_now, open_stores, stores

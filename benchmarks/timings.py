@@ -33,7 +33,7 @@ from pipecat.frames.frames import (
 from pipecat.metrics.metrics import TTFBMetricsData
 from pipecat.observers.base_observer import BaseObserver, FramePushed
 
-from exotel_bot.call.turns import UserWentQuietFrame
+from exotel_bot.frames import UserWentQuietFrame
 
 LOG_PREFIX = "BENCH_TIMING "
 # Which kind of service reported a metric: "DeepgramSTTService#0" -> STT.

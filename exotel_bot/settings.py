@@ -9,14 +9,14 @@ default, in `env.example`.
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlparse
 
 from dotenv import find_dotenv, load_dotenv
 from pydantic import AfterValidator, BeforeValidator, Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from exotel_bot.call.languages import (
+from exotel_bot.languages import (
     STT_SERVICES,
     TTS_SERVICES,
     UnsupportedLanguage,
@@ -95,7 +95,7 @@ class Settings(BaseSettings):
     cartesia_api_key: SecretText = ""
     sarvam_api_key: SecretText = ""
 
-    # Speech services (exotel_bot/services/speech.py) and BOT_LANGUAGE (call/languages.py)
+    # Speech services (exotel_bot/services/speech.py) and BOT_LANGUAGE (exotel_bot/languages.py)
     stt_service: Annotated[str, AfterValidator(str.lower)] = "deepgram"
     tts_service: Annotated[str, AfterValidator(str.lower)] = "cartesia"
     sarvam_stt_url: Annotated[str, _url("ws", "wss")] = SARVAM_STT_URL
@@ -130,6 +130,10 @@ class Settings(BaseSettings):
     # Call records (exotel_bot/records/): empty call_records_dir turns them off
     call_records_dir: str = "calls"
     record_audio: bool = False
+    # pipecat's own debuggers on a local call (exotel_bot/phone/debugging.py): whisker or tail
+    pipecat_debugger: Annotated[
+        Literal["", "whisker", "tail"], BeforeValidator(lambda v: str(v).strip().lower())
+    ] = ""
 
     # Who may call, and how much (exotel_bot/security.py); no username: no Basic auth.
     # EXOTEL_WS_AUTH=user:pass, or EXOTEL_WS_USERNAME + EXOTEL_WS_PASSWORD.

@@ -13,9 +13,9 @@ from dataclasses import fields
 
 import pytest
 
-from exotel_bot.call.languages import ALIASES, LANGUAGES
 from exotel_bot.call.phrases import Phrases
 from exotel_bot.call.turns import COMPLETE, INCOMPLETE, text_verdict
+from exotel_bot.languages import ALIASES, LANGUAGES
 from exotel_bot.settings import ConfigError, read_settings
 from phrases import PHRASES
 from simulator.caller import (

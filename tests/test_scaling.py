@@ -15,7 +15,7 @@ import psutil
 import pytest
 import websockets
 
-from exotel_bot.call.flow_routes import pipecat_cloud_url
+from exotel_bot.http.flow_routes import pipecat_cloud_url
 from exotel_bot.outbound.dials import DialRecord
 from exotel_bot.settings import read_settings
 from exotel_bot.stores import StoreUnavailable, redis_slots

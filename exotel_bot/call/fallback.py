@@ -50,7 +50,7 @@ from pipecat.observers.base_observer import BaseObserver, FramePushed
 from pipecat.processors.frame_processor import FrameProcessor
 
 from exotel_bot.call.phrases import Phrases
-from exotel_bot.records.turns import TURN_CAUSE
+from exotel_bot.causes import TURN_CAUSE
 from exotel_bot.settings import Settings
 from exotel_bot.wire.handshake import ExotelCall
 
@@ -99,7 +99,8 @@ class VendorFallback(BaseObserver):
     """Watches one call's STT, LLM and TTS, and covers for them when they fail.
 
     `hang_up(reason, goodbye)` ends the call politely (CallControl.hang_up: it says `goodbye`
-    and waits until Exotel has played it). Attach with `watch()` once the worker exists.
+    and waits until Exotel has played it). Attach with `watch()` once the worker exists; it
+    sees each frame once, where it was first pushed (`PhoneCall`'s one observer hands it on).
     """
 
     def __init__(
@@ -111,7 +112,7 @@ class VendorFallback(BaseObserver):
         hang_up: HangUp,
         max_failures: int = 2,
     ):
-        super().__init__()
+        super().__init__(observe_every_push=False)
         self.incidents: list[dict[str, str]] = []
         self._language = settings.language
         self._phrases = phrases  # the call's language: apologies, the trouble goodbye
@@ -133,11 +134,11 @@ class VendorFallback(BaseObserver):
         self._bot_has_spoken = asyncio.Event()
 
     def watch(self, worker, *, stt: FrameProcessor, llm: FrameProcessor, tts: FrameProcessor):
-        """Follow `worker`'s frames and errors; `stt`, `llm`, `tts` are the vendor services."""
+        """Follow `worker`'s errors; `stt`, `llm`, `tts` are the vendor services. Its frames
+        reach `on_push_frame()` through an observer: this one, or one that hands them on."""
         self._worker = worker
         self._stt, self._llm, self._tts = stt, llm, tts
         self._roles = {id(stt): "stt", id(llm): "llm", id(tts): "tts"}
-        worker.add_observer(self)
         worker.add_event_handler("on_pipeline_error", self._on_pipeline_error)
         worker.add_event_handler("on_pipeline_finished", self._on_pipeline_finished)
 

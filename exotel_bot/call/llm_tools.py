@@ -78,4 +78,4 @@ async def _acknowledge(
     await params.result_callback(
         {"status": status}, properties=FunctionCallResultProperties(run_llm=False)
     )
-    control.input().create_task(action, name=status.replace(" ", "-"))
+    control.processor().create_task(action, name=status.replace(" ", "-"))

@@ -37,7 +37,6 @@ from pipecat.frames.frames import (
     InputAudioRawFrame,
     InterimTranscriptionFrame,
     LLMRunFrame,
-    SystemFrame,
     TranscriptionFrame,
     VADUserStartedSpeakingFrame,
     VADUserStoppedSpeakingFrame,
@@ -48,6 +47,7 @@ from pipecat.turns.user_stop import BaseUserTurnStopStrategy, NormalizedMatch
 from pipecat.turns.user_turn_strategies import UserTurnStrategies
 
 from exotel_bot.call.vad import PhoneVAD
+from exotel_bot.frames import UserWentQuietFrame
 
 # Silence (after speech) before the VAD says the caller stopped and Deepgram is asked to
 # finalize. Pipecat's default; shorter splits sentences at every breath.
@@ -70,7 +70,7 @@ _QUESTION_OR_EXCLAMATION = ("?", "!", "？", "！", "؟")
 _FULL_STOPS = (".", "。", "।", "॥", "۔")
 _TRAILING_OFF = (",", ";", ":", "-", "–", "—", "…", "...", "،")
 # Words a finished sentence hardly ever ends with: articles, possessives, conjunctions,
-# "to", the verb "to be", and fillers, in each language the bot speaks (call/languages.py).
+# "to", the verb "to be", and fillers, in each language the bot speaks (exotel_bot/languages.py).
 # A trailing full stop does not change that: STT services punctuate fragments too.
 # fmt: off
 DANGLING_WORDS = frozenset({
@@ -101,15 +101,6 @@ DANGLING_WORDS = frozenset({
     "ଏବଂ", "କିନ୍ତୁ", "କିମ୍ବା", "କାରଣ",
 })
 # fmt: on
-
-
-class UserWentQuietFrame(SystemFrame):
-    """The VAD heard the first silence after the user's speech, inside its stop window.
-
-    Pushed upstream by `PhoneTurnStopStrategy`, so an STT service can finalize what it has
-    heard now rather than 0.2 s later at `VADUserStoppedSpeakingFrame` (see
-    exotel_bot/services/stt_replay.py). The user may go on speaking: it is not a turn's end.
-    """
 
 
 def _last_word(text: str) -> str:

@@ -18,6 +18,8 @@ Inbound calls get a pass-through processor: no classification request, no cost.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from loguru import logger
 from pipecat.classifiers.llm.classifier import LLMClassifier
 from pipecat.extensions.voicemail.voicemail_detector import VoicemailDetector
@@ -25,16 +27,20 @@ from pipecat.processors.filters.identity_filter import IdentityFilter
 from pipecat.processors.frame_processor import FrameProcessor
 from pipecat.services.llm_service import LLMService
 
-from exotel_bot.call.control import CallControl
+from exotel_bot.causes import CallEnd
 from exotel_bot.wire.handshake import ExotelCall
 
 DECISION_TIMEOUT_SECS = 1.0  # pipecat's default: silence before the verdict acts
+
+# `CallControl.hang_up(reason, goodbye, *, outcome, via)`: says `goodbye`, waits until it was
+# heard, ends the call with `outcome`; `via` is the processor the goodbye leaves from.
+HangUp = Callable[..., Awaitable[None]]
 
 
 def voicemail_detector(
     call: ExotelCall,
     llm: LLMService,
-    control: CallControl,
+    hang_up: HangUp,
     message: str,
     *,
     enabled: bool = True,
@@ -64,7 +70,7 @@ def voicemail_detector(
         # The detector drops what would reach the conversation now, so the message leaves
         # from the detector itself, on its way to the TTS.
         processor.create_task(
-            control.hang_up("answering machine", message, outcome="voicemail", via=processor),
+            hang_up("answering machine", message, outcome=CallEnd.VOICEMAIL, via=processor),
             name="leave-voicemail",
         )
 

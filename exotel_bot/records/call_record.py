@@ -16,20 +16,20 @@ from typing import Any
 import numpy as np
 from pipecat.metrics.metrics import LLMUsageMetricsData, STTUsageMetricsData, TTSUsageMetricsData
 
-from exotel_bot.records.turns import ERROR, UNKNOWN, Turn, round_secs
+from exotel_bot.causes import CallEnd, Ending, Evidence
+from exotel_bot.records.turns import Turn, round_secs
 from exotel_bot.wire.handshake import ExotelCall
 
 RECORD_VERSION = 1
 
-# Which evidence of how a call ended wins when there are several: what call control says,
-# then Exotel's `stop`, then a failure, then the bot ending the pipeline, then a closed socket.
-EXPLICIT, STOP, FAILURE, PIPELINE_END, SOCKET_CLOSED = 5, 4, 3, 2, 1
-
 
 class CallRecord:
-    """Everything in one call's record but its turns; `started_at` is the call's time zero."""
+    """Everything in one call's record but its turns; `started_at` is the call's time zero.
 
-    def __init__(self, call: ExotelCall, started_at: datetime):
+    `ending` is the call's `Ending` (shared with call control, which decides most ends).
+    """
+
+    def __init__(self, call: ExotelCall, started_at: datetime, ending: Ending | None = None):
         self.call = call
         self.started_at = started_at
         self.usage = {
@@ -40,20 +40,7 @@ class CallRecord:
         }
         self.events: list[dict[str, Any]] = []
         self.errors: list[dict[str, Any]] = []
-        self._end: tuple[int, str, str] = (0, UNKNOWN, "")
-
-    # --- How the call ended -------------------------------------------------------------------
-
-    def set_end(self, reason: str, detail: str = "") -> None:
-        """How the call ended, as call control says: wins over anything inferred; the first
-        such reason is kept."""
-        if self._end[0] < EXPLICIT:
-            self._end = (EXPLICIT, reason, detail)
-
-    def infer_end(self, strength: int, reason: str, detail: str = "") -> None:
-        """Evidence of how the call ended, as strong as `strength` (`STOP`, `FAILURE`, ...)."""
-        if strength > self._end[0]:
-            self._end = (strength, reason, detail)
+        self.ending = ending if ending is not None else Ending()
 
     # --- What happened ------------------------------------------------------------------------
 
@@ -82,7 +69,7 @@ class CallRecord:
             }
         )
         if fatal:
-            self.infer_end(FAILURE, ERROR, str(error)[:200])
+            self.ending.note(Evidence.FAILURE, CallEnd.ERROR, str(error)[:200])
 
     # --- The record ---------------------------------------------------------------------------
 
@@ -90,7 +77,7 @@ class CallRecord:
         self, turns: list[Turn], end: float, greeting_latency: float | None
     ) -> dict[str, Any]:
         """The JSON-ready record; `end` is when the call ended (seconds since it started)."""
-        _, reason, detail = self._end
+        reason, detail = self.ending.reason.value, self.ending.detail
         call = self.call
         params = call.custom_parameters
         return {

@@ -10,7 +10,9 @@ audio path: pipecat hands observers their frames on a queue of their own) and bu
 - every other kind of bot turn too (the greeting, keypad replies, silence check-ins, the time
   limit's goodbye, answers after a tool result, apologies), each with its `cause` and its
   latency from the event that caused it (frames carry the cause in `metadata[TURN_CAUSE]`);
-- token and character usage, tool calls, keypad presses, errors, and how the call ended;
+- token and character usage, tool calls, keypad presses, errors, and how the call ended (the
+  call's `Ending`, exotel_bot/causes.py: call control decides most ends, the recorder notes
+  what it sees for itself: the pipeline ending, a fatal error, the call's task failing);
 - optionally a stereo recording, caller left and bot right, on one timeline.
 
 The recorder reads the frames; the turn list is built in `Transcript` (records/transcript.py),
@@ -43,7 +45,6 @@ from pipecat.frames.frames import (
     FunctionCallResultFrame,
     InputAudioRawFrame,
     InputDTMFFrame,
-    InputTransportMessageFrame,
     InterruptionFrame,
     LLMContextAssistantTurnFrame,
     LLMContextFrame,
@@ -70,16 +71,9 @@ from pipecat.services.tts_service import TTSService
 from pipecat.transports.base_input import BaseInputTransport
 from pipecat.transports.base_output import BaseOutputTransport
 
+from exotel_bot.causes import TURN_CAUSE, CallEnd, Ending, Evidence
 from exotel_bot.records.audio import CallerLevels, StereoRecording
-from exotel_bot.records.call_record import (
-    FAILURE,
-    PIPELINE_END,
-    SOCKET_CLOSED,
-    STOP,
-    CallRecord,
-    call_summary,
-    turn_summary,
-)
+from exotel_bot.records.call_record import CallRecord, call_summary, turn_summary
 from exotel_bot.records.sinks import (
     WRITE_TIMEOUT_SECS,
     LocalDirectorySink,
@@ -87,13 +81,7 @@ from exotel_bot.records.sinks import (
     write_record,
 )
 from exotel_bot.records.transcript import Transcript
-from exotel_bot.records.turns import (
-    BOT_HUNG_UP,
-    CALLER_HUNG_UP,
-    ERROR,
-    TURN_CAUSE,
-    Turn,
-)
+from exotel_bot.records.turns import Turn
 from exotel_bot.settings import Settings
 from exotel_bot.wire.handshake import ExotelCall
 
@@ -101,16 +89,17 @@ from exotel_bot.wire.handshake import ExotelCall
 class CallRecorder(BaseObserver):
     """Builds the record of one call from its frames; pass it in `PipelineWorker(observers=...)`.
 
-    Call control tells it how the call ended with `set_end_reason()`; what it can see for
-    itself (Exotel's `stop`, a closed socket, the bot ending the pipeline, an error) it infers.
+    `ending` is the call's `Ending`, shared with call control (which notes the hang-ups,
+    transfers and Exotel's `stop`); the recorder notes what it sees for itself (the bot ending
+    the pipeline, a fatal error, the call failing).
     """
 
     def __init__(
         self,
         call: ExotelCall,
         settings: Settings,
-        transport=None,
         *,
+        ending: Ending | None = None,
         sink: RecordSink | None = None,
         record_audio: bool | None = None,
     ):
@@ -127,31 +116,15 @@ class CallRecorder(BaseObserver):
         self._recording = StereoRecording(call.sample_rate) if record_audio else None
         self._levels = CallerLevels()
         self._transcript = Transcript(self._levels, on_bot_turn=self._log_turn)
-        self._record = CallRecord(call, started_at)
+        self._record = CallRecord(call, started_at, ending)
+        self.ending = self._record.ending
         self._ended_at: float | None = None
         self._saved = False
-
-        if transport is not None:
-            transport.add_event_handler("on_client_disconnected", self._on_socket_closed)
 
     @property
     def turns(self) -> list[Turn]:
         """The call's turns so far, caller's and bot's, in order."""
         return self._transcript.turns
-
-    # --- What call control tells us ---------------------------------------------------------
-
-    def set_end_reason(self, reason: str, detail: str = "") -> None:
-        """How the call ended, e.g. `set_end_reason("transferred", detail="asked for a person")`.
-
-        Wins over anything inferred; the first explicit reason is kept.
-        """
-        self._record.set_end(reason, detail)
-
-    async def _on_socket_closed(self, transport, websocket) -> None:
-        self._record.infer_end(
-            SOCKET_CLOSED, CALLER_HUNG_UP, "websocket closed without a stop message"
-        )
 
     # --- Frames -----------------------------------------------------------------------------
 
@@ -219,8 +192,6 @@ class CallRecorder(BaseObserver):
             transcript.bot_text(frame.text)
         elif isinstance(frame, MetricsFrame):
             self._metrics(frame, source, now)
-        elif isinstance(frame, InputTransportMessageFrame):
-            self._exotel_message(frame.message)
         elif isinstance(frame, InputDTMFFrame):
             record.event(now, "dtmf", frame.button.value)
         elif isinstance(frame, TTSSpeakFrame | LLMMessagesAppendFrame | TTSStartedFrame):
@@ -237,7 +208,7 @@ class CallRecorder(BaseObserver):
             source_name = frame.processor.name if frame.processor is not None else ""
             record.error(now, source_name, frame.error, frame.fatal)
         elif isinstance(frame, EndWorkerFrame | EndFrame):
-            record.infer_end(PIPELINE_END, BOT_HUNG_UP, str(frame.reason or ""))
+            self.ending.note(Evidence.PIPELINE_END, CallEnd.BOT_HUNG_UP, str(frame.reason or ""))
         elif isinstance(frame, CancelFrame) and frame.reason:
             record.event(now, "cancelled", str(frame.reason))
 
@@ -269,11 +240,6 @@ class CallRecorder(BaseObserver):
             elif isinstance(source, TTSService):
                 self._transcript.tts_first_byte(now, item.value)
 
-    def _exotel_message(self, message: Any) -> None:
-        if isinstance(message, dict) and message.get("event") == "stop":
-            stop = message.get("stop") if isinstance(message.get("stop"), dict) else {}
-            self._record.infer_end(STOP, CALLER_HUNG_UP, str(stop.get("reason") or "stop"))
-
     # --- Logs -------------------------------------------------------------------------------
 
     def _log_turn(self, turn: Turn) -> None:
@@ -301,7 +267,8 @@ class CallRecorder(BaseObserver):
             return await call
         except BaseException as e:
             if not isinstance(e, asyncio.CancelledError):
-                self._record.infer_end(FAILURE, ERROR, f"{e.__class__.__name__}: {e}"[:200])
+                detail = f"{e.__class__.__name__}: {e}"[:200]
+                self.ending.note(Evidence.FAILURE, CallEnd.ERROR, detail)
             raise
         finally:
             await self.save()

@@ -16,9 +16,10 @@ from collections import deque
 from collections.abc import Callable
 
 from exotel_bot.call.turns import VAD_STOP_SECS
+from exotel_bot.causes import GREETING, REPLY, TOOL_RESULT
 from exotel_bot.records.audio import CallerLevels
 from exotel_bot.records.latency import FirstByte, last_before, reply_latency
-from exotel_bot.records.turns import GREETING, REPLY, TOOL_RESULT, Turn, round_secs
+from exotel_bot.records.turns import Turn, round_secs
 
 
 class Transcript:

@@ -1,22 +1,9 @@
-"""A call record's turns: who spoke when, why the bot spoke, and how a call can end."""
+"""A call record's turns: who spoke when, and why the bot spoke (its causes: causes.py)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
-
-# A frame that starts a bot turn says why in `frame.metadata[TURN_CAUSE]` (e.g. "keypad",
-# "silence_check_in", "time_limit"); see `CallRecorder._turn_cause`.
-TURN_CAUSE = "turn_cause"
-REPLY = "reply"  # the cause of a bot turn that answers the caller's speech
-TOOL_RESULT = "tool_result"  # ... or answers it once a tool's result is back
-GREETING = "greeting"
-# How a call ended. `detail` says more (Exotel's stop reason, the bot's reason, the error).
-CALLER_HUNG_UP = "caller_hung_up"
-BOT_HUNG_UP = "bot_hung_up"
-TRANSFERRED = "transferred"
-ERROR = "error"
-UNKNOWN = "unknown"
 
 
 @dataclass

@@ -20,7 +20,7 @@ from __future__ import annotations
 from pipecat.services.stt_service import STTService
 from pipecat.services.tts_service import TTSService
 
-from exotel_bot.call.languages import Language
+from exotel_bot.languages import Language
 from exotel_bot.settings import Settings
 
 

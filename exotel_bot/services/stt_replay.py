@@ -38,7 +38,7 @@ from pipecat.frames.frames import (
 from pipecat.processors.frame_processor import FrameDirection
 from pipecat.services.deepgram.stt import DeepgramSTTService
 
-from exotel_bot.call.turns import UserWentQuietFrame
+from exotel_bot.frames import UserWentQuietFrame
 
 DEFAULT_REPLAY_SECS = 5.0
 

@@ -22,7 +22,7 @@ from loguru import logger
 from exotel_bot.settings import ConfigError, Settings, load_settings
 
 if TYPE_CHECKING:
-    from exotel_bot.outbound.dials import DialStore
+    from exotel_bot.stores.dials import DialStore
 
 
 class StoreUnavailable(Exception):

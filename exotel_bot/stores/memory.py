@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import time
 
-from exotel_bot.outbound.dials import MemoryDialStore
 from exotel_bot.settings import Settings
 from exotel_bot.stores import Slot, Stores
+from exotel_bot.stores.dials import MemoryDialStore
 
 TRANSFER_KEEP_SECS = 3600.0
 

@@ -30,9 +30,9 @@ from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import RedisError
 
-from exotel_bot.outbound.dials import KEEP_SECS, MATCH_WINDOW_SECS, DialRecord
 from exotel_bot.settings import Settings
 from exotel_bot.stores import Stores, StoreUnavailable, redis_slots
+from exotel_bot.stores.dials import KEEP_SECS, MATCH_WINDOW_SECS, DialRecord
 from exotel_bot.stores.memory import TRANSFER_KEEP_SECS
 from exotel_bot.stores.redis_keys import RedisKeys
 from exotel_bot.stores.redis_slots import RedisSlots

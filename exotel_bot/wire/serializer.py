@@ -1,12 +1,17 @@
 """Exotel's wire format, both ways, in the dialect the call opened with.
 
 In: `media` -> `InputAudioRawFrame` (L16 or mu-law decoded to 16-bit PCM, resampled to the
-pipeline's rate); `dtmf` -> `InputDTMFFrame`; `stop` and `mark` -> `InputTransportMessageFrame`
-(exotel_bot.call.control acts on them); `connected`, `start`, `clear` and unknown events are
-dropped. Out: bot audio -> `media` in the stream's own encoding and rate, with
-`sequence_number`, `media.chunk` and `media.timestamp` as Exotel's sample bots send them;
-`InterruptionFrame` -> `clear`; `OutputTransportMessageFrame` (our `mark`s) -> JSON, with the
-stream id and sequence number written in the call's key style.
+pipeline's rate); `dtmf` -> `InputDTMFFrame`; `stop` -> `ExotelStopFrame`, `mark` ->
+`ExotelMarkFrame` (wire/frames.py; call control acts on them); `connected`, `start`, `clear` and
+unknown events are dropped. Out: bot audio -> `media` in the stream's own encoding and rate,
+with `sequence_number`, `media.chunk` and `media.timestamp` as Exotel's sample bots send them;
+`InterruptionFrame` -> `clear`; `ExotelMarkOutFrame` -> `mark` (any other
+`OutputTransportMessageFrame` -> its JSON), with the stream id and sequence number written in
+the call's key style.
+
+`ExotelSerializer` is pipecat's `ExotelFrameSerializer` (pipecat/serializers/exotel.py) with
+what a real Exotel line needs on top: both key styles (snake_case and camelCase), mu-law as
+well as L16, `mark` and `stop`, sequence numbers and chunk timestamps, and hostile-input limits.
 
 No malformed field ever ends a call: every field may be missing, null, a number, a string, a
 list or an object. What cannot be used is logged once per kind and dropped; a `stop` always
@@ -33,20 +38,18 @@ from pipecat.frames.frames import (
     Frame,
     InputAudioRawFrame,
     InputDTMFFrame,
-    InputTransportMessageFrame,
     InterruptionFrame,
     OutputTransportMessageFrame,
     OutputTransportMessageUrgentFrame,
 )
 from pipecat.processors.frame_processor import FrameProcessorSetup
-from pipecat.serializers.base_serializer import FrameSerializer
+from pipecat.serializers.exotel import ExotelFrameSerializer
 
 from exotel_bot.wire.fields import as_text, event_name, read
+from exotel_bot.wire.frames import ExotelMarkFrame, ExotelMarkOutFrame, ExotelStopFrame
 from exotel_bot.wire.handshake import CAMEL, ExotelCall
 from exotel_bot.wire.media_format import MULAW
 
-# Exotel events that carry no audio but matter to the call.
-CONTROL_EVENTS = ("stop", "mark")
 # Exotel events that need nothing from us (`clear` is ours to send, not to receive).
 QUIET_EVENTS = ("connected", "start", "clear")
 KEYPAD = {entry.value: entry for entry in KeypadEntry}
@@ -85,11 +88,15 @@ def keypad_entry(value: object) -> KeypadEntry | None:
     return KEYPAD.get(text.strip()) if text is not None else None
 
 
-class ExotelSerializer(FrameSerializer):
+class ExotelSerializer(ExotelFrameSerializer):
     """Exotel media in and out for one call, answering in the call's own dialect."""
 
     def __init__(self, call: ExotelCall, *, max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES):
-        super().__init__(FrameSerializer.InputParams())
+        super().__init__(
+            call.stream_sid,
+            call.call_sid,
+            ExotelFrameSerializer.InputParams(exotel_sample_rate=call.sample_rate),
+        )
         self._call = call
         self._format = call.media_format
         self._stream_rate = call.sample_rate
@@ -136,6 +143,8 @@ class ExotelSerializer(FrameSerializer):
             return self._stamp({"event": "clear"})
         if isinstance(frame, AudioRawFrame):
             return await self._media(frame)
+        if isinstance(frame, ExotelMarkOutFrame):
+            return self._stamp({"event": "mark", "mark": {"name": frame.mark}})
         if isinstance(frame, OutputTransportMessageFrame | OutputTransportMessageUrgentFrame):
             if self.should_ignore_frame(frame) or not isinstance(frame.message, dict):
                 return None
@@ -185,12 +194,27 @@ class ExotelSerializer(FrameSerializer):
             return await self._caller_audio(message)
         if event == "dtmf":
             return self._dtmf(message)
-        if event in CONTROL_EVENTS:
-            message["event"] = event  # `Event` or `"STOP"`: control.py reads `event`
-            return InputTransportMessageFrame(message=message)
+        if event == "stop":
+            return self._stop(message)
+        if event == "mark":
+            return self._mark(message)
         if event not in QUIET_EVENTS:
             self._drop(f"an unknown event {str(event)[:40]!r}")
         return None
+
+    def _stop(self, message: dict) -> Frame:
+        """A `stop` always ends the call, whatever its fields hold."""
+        stop = read(message, "stop")
+        reason = read(stop, "reason") if isinstance(stop, dict) else None
+        return ExotelStopFrame(reason=str(reason or "stopped")[:80])
+
+    def _mark(self, message: dict) -> Frame | None:
+        mark = read(message, "mark")
+        name = as_text(read(mark, "name")) if isinstance(mark, dict) else None
+        if not name:
+            self._drop("a mark without a name", repr(mark)[:40])
+            return None
+        return ExotelMarkFrame(mark=name[:80])
 
     def _dtmf(self, message: dict) -> Frame | None:
         dtmf = read(message, "dtmf")
