@@ -23,15 +23,13 @@ from exotel_bot import (
     Phrases,
     PooledOpenAILLMService,
     answer_call,
-    call_logging,
     load_settings,
     make_stt,
     make_tts,
-    prepare_process,
 )
 from phrases import PHRASES
 
-prepare_process()  # logs with the call id; the voice model loaded now, so the first call is quick
+PhoneCall.prepare_process()  # logs with call ids; the voice model loaded, so call 1 is quick
 
 
 # Your business tools: plain async functions. pipecat builds the LLM's schema from the signature
@@ -147,8 +145,8 @@ async def bot(runner_args: RunnerArguments):
     if call is None:
         return  # not an Exotel call (or another account's): logged, and the socket closed
     phrases = PHRASES[settings.language]  # every sentence the bot speaks itself (phrases.py)
-    with call_logging(call.call_sid):
-        phone = PhoneCall(
-            call, settings, phrases, greeting(call, phrases), websocket=runner_args.websocket
-        )
+    phone = PhoneCall(
+        call, settings, phrases, greeting(call, phrases), websocket=runner_args.websocket
+    )
+    with phone.logging():  # every log line of this call carries its call sid
         await run_bot(phone)

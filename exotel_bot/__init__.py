@@ -32,7 +32,6 @@ _EXPORTS = {
     "Settings": "exotel_bot.settings",
     "load_settings": "exotel_bot.settings",
     "call_logging": "exotel_bot.logs",
-    "prepare_process": "exotel_bot.phone.phone_call",
     "make_stt": "exotel_bot.services.speech",
     "make_tts": "exotel_bot.services.speech",
     "PooledOpenAILLMService": "exotel_bot.services.openai_pool",

@@ -44,7 +44,7 @@ from exotel_bot.call.turns import phone_turn_strategies, phone_vad
 from exotel_bot.call.vad import warm_up
 from exotel_bot.causes import CallEnd, Ending, Evidence
 from exotel_bot.languages import LANGUAGES, Language
-from exotel_bot.logs import setup_logging
+from exotel_bot.logs import call_logging, setup_logging
 from exotel_bot.phone.answer import AnswerDetection, answer_detection
 from exotel_bot.phone.debugging import Debugger, pipecat_debugger
 from exotel_bot.phone.observer import CallObserver
@@ -146,6 +146,18 @@ class PhoneCall:
 
     # --- Attaching and running ----------------------------------------------------------
 
+    @staticmethod
+    def prepare_process() -> None:
+        """Get this process ready for calls, once at start-up (bot.py does, at import): logs
+        with the call id on every line, and the shared voice model loaded, so the first call
+        is as quick as the tenth."""
+        setup_logging()
+        warm_up()
+
+    def logging(self):
+        """A context in which every log line (ours and pipecat's tasks') carries the call sid."""
+        return call_logging(self.call.call_sid)
+
     def attach(
         self,
         worker: PipelineWorker,
@@ -198,11 +210,3 @@ class PhoneCall:
 
 def _process_stores() -> Stores:
     return stores()
-
-
-def prepare_process() -> None:
-    """Get this process ready for calls, once at start-up (bot.py does, at import): logs with
-    the call id on every line, and the shared voice model loaded, so the first call is as
-    quick as the tenth."""
-    setup_logging()
-    warm_up()
