@@ -132,6 +132,7 @@ async def run_bot(phone: PhoneCall):
         ),
         enable_rtvi=False,
         enable_turn_tracking=False,  # unused here, and every observer costs CPU per frame
+        idle_timeout_secs=None,  # silence check-ins and MAX_CALL_SECS end an idle call
     )
     # The call record, vendor fallbacks, the greeting, hang-ups and silence (exotel_bot/phone/).
     phone.attach(worker, user_aggregator=user_aggregator, stt=stt, llm=llm, tts=tts)

@@ -84,11 +84,12 @@ async def refuse(websocket: WebSocket, refusal: Refusal) -> None:
         await websocket.close(code=1008)
 
 
-def build_app(*, calls: bool = True) -> FastAPI:
+def build_app(*, calls: bool = True, settings: Settings | None = None) -> FastAPI:
     """The FastAPI app. `calls=True`: /ws for calls plus the HTTP side; `calls=False` (the
-    control plane, `--control`): only the HTTP side, without importing bot.py or pipecat."""
+    control plane, `--control`): only the HTTP side, without importing bot.py or pipecat.
+    `settings`: the process's (`load_settings()`) unless given."""
     setup_logging()
-    settings = load_settings(require_keys=calls)
+    settings = settings or load_settings(require_keys=calls)
     hide_secrets(settings.secrets())
     if calls:  # imported here so a config error is reported before pipecat loads; importing
         from bot import bot  # bot.py warms its models: each worker does so before serving

@@ -26,6 +26,41 @@ SECRET_KEYS = {
 }
 
 
+# --- Two layers: fast in-process tests, and end-to-end ones -----------------------------------
+#
+# A test is end-to-end (marker `e2e`) when it uses a fixture that starts a process, a server or
+# the vendor stand-ins, or when its module starts one itself (server.py, redis-server, a
+# pytest run): marked here at collection, so a new test is placed without an edit.
+# `pytest -m "not e2e"` runs the fast layer alone.
+E2E_FIXTURES = {"stand_ins", "server", "server_factory", "redis_server"}
+E2E_MODULE_SIGNS = ("BotServer(", "StandIns(", "RedisServer(", "subprocess.")
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "e2e: end to end: a real server.py, stand-ins or another process (automatic)"
+    )
+
+
+def _starts_processes(module) -> bool:
+    path = getattr(module, "__file__", None)
+    if not path or Path(path).name == "conftest.py":
+        return False
+    text = Path(path).read_text(errors="replace")
+    return any(sign in text for sign in E2E_MODULE_SIGNS)
+
+
+def pytest_collection_modifyitems(config, items):
+    by_module: dict[str, bool] = {}
+    for item in items:
+        module = getattr(item, "module", None)
+        key = getattr(module, "__name__", "")
+        if key not in by_module:
+            by_module[key] = module is not None and _starts_processes(module)
+        if by_module[key] or E2E_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.e2e)
+
+
 def _ephemeral_ports() -> tuple[int, int]:
     """The kernel's range for outgoing connections and `bind(0)` (Linux's default if unknown)."""
     try:

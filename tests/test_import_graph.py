@@ -125,4 +125,3 @@ def test_the_check_finds_a_cycle(tmp_path):
     assert graph["call"] == {"records"} and graph["records"] == {"call"}
     assert graph["settings"] == {"call"}  # a relative import counts too
     assert cycles(graph) == [["call", "records"]]
-

@@ -54,7 +54,9 @@ class CallControlProcessor(FrameProcessor):
     bot starting to speak; the caller's audio goes no further (it costs CPU at every stage)."""
 
     def __init__(self, control: CallControl):
-        super().__init__(name="CallControl")
+        # Direct mode: no queue and no task of its own, so the frames it passes on (every one
+        # after the user aggregator) cost no extra hop.
+        super().__init__(name="CallControl", enable_direct_mode=True)
         self._control = control
 
     async def process_frame(self, frame: Frame, direction: FrameDirection):

@@ -15,16 +15,17 @@ it even when the websocket's call sid and numbers do not match the dial's.
 
 from __future__ import annotations
 
+from typing import Annotated
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import PlainTextResponse
 from loguru import logger
 
 from exotel_bot.logs import call_logging
 from exotel_bot.outbound.dials import DIAL_PARAMETER, find_dial, number_or_none
 from exotel_bot.settings import Settings
-from exotel_bot.stores import StoreUnavailable, stores
+from exotel_bot.stores import Stores, StoreUnavailable, stores
 from exotel_bot.wire.callbacks import CallbackTooLarge, callback_fields
 
 # What Exotel's Passthru says about the Voicebot stream that just ended (logged with the call).
@@ -90,12 +91,18 @@ def with_parameter(url: str, key: str, value: str) -> str | None:
     return urlunsplit(parts._replace(query=query))
 
 
+def app_stores(request: Request) -> Stores:
+    """A FastAPI dependency: the app's stores (opened by server.py's lifespan), else the
+    process's."""
+    return getattr(request.app.state, "stores", None) or stores()
+
+
 def flow_router(settings: Settings) -> APIRouter:
-    """/exotel/voicebot-url and /exotel/passthru, reading the process's stores."""
+    """/exotel/voicebot-url and /exotel/passthru, reading the app's stores."""
     router = APIRouter(tags=["Exotel flow"])
 
     @router.api_route("/exotel/voicebot-url", methods=["GET", "POST"])
-    async def voicebot_url(request: Request):
+    async def voicebot_url(request: Request, current: Annotated[Stores, Depends(app_stores)]):
         """The Voicebot applet's dynamic URL: where to open this call's websocket."""
         try:
             fields = await callback_fields(request)
@@ -109,7 +116,7 @@ def flow_router(settings: Settings) -> APIRouter:
         with call_logging(call_sid or "-"):
             try:
                 dial = (
-                    await find_dial(call_sid, numbers, stores().dials)
+                    await find_dial(call_sid, numbers, current.dials)
                     if call_sid or numbers
                     else None
                 )
@@ -131,7 +138,7 @@ def flow_router(settings: Settings) -> APIRouter:
         return {"url": url}
 
     @router.api_route("/exotel/passthru", methods=["GET", "POST"])
-    async def passthru(request: Request):
+    async def passthru(request: Request, current: Annotated[Stores, Depends(app_stores)]):
         """Exotel's Passthru applet after the Voicebot: 200 = connect an agent, 302 = hang up.
 
         GET with a query string (Exotel's way, with `Stream[...]` fields), or POST as a form,
@@ -144,7 +151,7 @@ def flow_router(settings: Settings) -> APIRouter:
         call_sid = fields.get("CallSid", "").strip()[:128]
         with call_logging(call_sid or "-"):
             try:
-                decision = await stores().transfers.get(call_sid) if call_sid else None
+                decision = await current.transfers.get(call_sid) if call_sid else None
             except StoreUnavailable as e:
                 logger.error(f"Cannot read the transfer decision ({e}); hanging up")
                 decision = None

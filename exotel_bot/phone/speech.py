@@ -27,6 +27,9 @@ class SpeechOut(LLMTextProcessor):
     frame pushed behind each bot turn."""
 
     def __init__(self, turn_mark: Callable[[], Frame], **kwargs):
+        # Direct mode: no queue and no task of its own (the LLM's and the TTS's keep the
+        # order), so each frame between the LLM and the TTS costs no extra hop.
+        kwargs.setdefault("enable_direct_mode", True)
         super().__init__(text_aggregator=FirstPhraseAggregator(), **kwargs)
         self._turn_mark = turn_mark
 
