@@ -100,6 +100,17 @@ def free_port() -> int:
     raise AssertionError("unreachable: _next_port never ends")
 
 
+async def until(condition, timeout: float = 10.0, every: float = 0.02) -> None:
+    """Wait until `condition()` is true (checked every `every` s); AssertionError after
+    `timeout` s. For tests: wait on what should happen, never a fixed sleep."""
+    import asyncio
+
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"still not true after {timeout:g} s: {condition}"
+        await asyncio.sleep(every)
+
+
 def port_was_taken(log: str) -> bool:
     """Whether a server's log says its port was taken between free_port() and its bind."""
     return "address already in use" in log.lower()

@@ -37,8 +37,13 @@ async def idle_rss(server, process: psutil.Process) -> tuple[int, int | None]:
     """Resident memory and task count once the calls of a wave are over and cleaned up."""
     health = await asyncio.to_thread(server.wait_for_no_calls, 30)
     assert health["active_calls"] == 0, health
-    await asyncio.sleep(1.0)  # records written, sockets closed
-    return process.memory_info().rss, server.health().get("tasks")
+    # Records written, sockets closed: the server's task count settles.
+    counts = [server.health().get("tasks")]
+    while len(counts) < 3 or len(set(counts[-3:])) > 1:
+        await asyncio.sleep(0.2)
+        counts.append(server.health().get("tasks"))
+        assert len(counts) < 100, f"the server's tasks never settled: {counts[-5:]}"
+    return process.memory_info().rss, counts[-1]
 
 
 def slope(x: list[int], y: list[int]) -> float:

@@ -19,6 +19,7 @@ from pipecat.utils.asyncio.task_manager import TaskManager
 from exotel_bot.call import turns
 from exotel_bot.call.turns import COMPLETE, INCOMPLETE, UNSURE, PhoneTurnStopStrategy, text_verdict
 from simulator.caller import Hangup, Say, WaitForBot, WaitForGreeting, run_call
+from tests.conftest import until
 
 
 @pytest.mark.parametrize(
@@ -142,11 +143,11 @@ async def test_an_unfinished_sentence_is_answered_after_the_wait(monkeypatch):
     t = await Turns().start()
     await t.send(speaks(), stops(), final("My order number is"))
     assert t.events == []
-    await asyncio.sleep(0.3)
+    await until(lambda: len(t.events) >= 2)  # after the wait
     assert t.events == [("inference", None), ("stopped", False)]
     await t.strategy.handle_user_turn_started()
     await t.send(speaks(), stops(), final("I want to cancel"))  # no punctuation: unsure
-    await asyncio.sleep(0.3)
+    await until(lambda: len(t.events) > 2 and t.events[-1][0] == "stopped")
     assert t.events[-1] == ("stopped", False)
 
 
