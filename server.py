@@ -129,7 +129,7 @@ def build_app(*, calls: bool = True, settings: Settings | None = None) -> FastAP
         return body
 
     app.include_router(flow_router(settings))  # /exotel/voicebot-url, /exotel/passthru
-    app.include_router(outbound_router())  # /dialout, /exotel/status: outbound calls
+    app.include_router(outbound_router(settings))  # /dialout, /exotel/status: outbound calls
     if calls:
         add_call_route(app, bot, settings)
         setup_logging()  # again: importing pipecatcloud replaces loguru's handler

@@ -38,7 +38,7 @@ from exotel_bot.outbound.exotel_api import (
     ExotelUnavailable,
     read_exotel_api_settings,
 )
-from exotel_bot.settings import ConfigError, load_settings
+from exotel_bot.settings import ConfigError, Settings, load_settings
 from exotel_bot.stores import StoreUnavailable
 from exotel_bot.wire.callbacks import CallbackTooLarge, callback_fields
 
@@ -215,8 +215,10 @@ async def exotel_status(request: Request) -> dict[str, Any]:
     return {"ok": True, "kept": True}
 
 
-def outbound_router() -> APIRouter:
+def outbound_router(settings: Settings | None = None) -> APIRouter:
     """/exotel/status always; /dialout too when DIALOUT_TOKEN and the EXOTEL_* settings are set.
+
+    `settings`: the app's (server.py's `build_app()`), else the process's.
 
     Raises ConfigError (server.py exits with the message) for a token that is too short or
     Exotel settings that are missing: a half-configured dial-out should fail at start.
@@ -224,7 +226,7 @@ def outbound_router() -> APIRouter:
     router = APIRouter(tags=["outbound calls"])
     router.add_api_route("/exotel/status", exotel_status, methods=["GET", "POST"])
 
-    token = str(load_settings(require_keys=False).dialout_token)
+    token = str((settings or load_settings(require_keys=False)).dialout_token)
     if not token:
         logger.info("Dial-out is off: set DIALOUT_TOKEN and the EXOTEL_* settings for /dialout")
         return router
@@ -234,14 +236,14 @@ def outbound_router() -> APIRouter:
             "can place calls on your account). Make one with: "
             "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
         )
-    settings = read_exotel_api_settings()
-    hide_secrets([token, *settings.secrets()])
+    api_settings = read_exotel_api_settings()
+    hide_secrets([token, *api_settings.secrets()])
 
-    dialer = Dialer(settings, token)
+    dialer = Dialer(api_settings, token)
     protected = [Depends(dialer.check_token)]
     router.add_api_route("/dialout", dialer.dialout, methods=["POST"], dependencies=protected)
     router.add_api_route(
         "/dialout/{call_sid}", dialer.dial_record, methods=["GET"], dependencies=protected
     )
-    logger.info(f"Dial-out is on: POST /dialout calls from {settings.caller_id} via Exotel")
+    logger.info(f"Dial-out is on: POST /dialout calls from {api_settings.caller_id} via Exotel")
     return router
