@@ -103,8 +103,9 @@ class StereoRecording:
         if sample_rate != self.rate:
             return  # the output transport always sends at the stream's rate
         samples = len(audio) // 2
-        played_from = sent_at - samples / self.rate  # the transport pushes after its pacing sleep
-        start = max(self.bot_end, round(max(played_from, turn_start) * self.rate))
+        # The transport pushes audio as it sends it: it plays from then, or after what is
+        # still queued (wire/playout.py).
+        start = max(self.bot_end, round(max(sent_at, turn_start) * self.rate))
         self.bot.append((start, bytes(audio[: samples * 2])))
         self.bot_end = start + samples
 
