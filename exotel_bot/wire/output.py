@@ -38,7 +38,7 @@ from pipecat.processors.frame_processor import FrameDirection
 from pipecat.transports.base_output import BaseOutputTransport
 from pipecat.transports.websocket.fastapi import FastAPIWebsocketOutputTransport
 
-from exotel_bot.wire.playout import PLAYOUT_LEAD_SECS, PlayoutClock
+from exotel_bot.wire.playout import PLAYOUT_LEAD_SECS, PLAYOUT_START, PlayoutClock
 
 
 class RampUpSender(BaseOutputTransport.MediaSender):
@@ -114,14 +114,16 @@ class ExotelOutputTransport(FastAPIWebsocketOutputTransport):
         await self.push_frame(OutputTransportReadyFrame(), FrameDirection.UPSTREAM)
 
     async def write_audio_frame(self, frame: OutputAudioRawFrame) -> bool:
-        # Wait until the caller has heard all but PLAYOUT_LEAD_SECS of what was sent.
-        wait = self.playout.wait_before_sending()
-        if wait > 0:
-            await asyncio.sleep(wait)
         if not await super().write_audio_frame(frame):
             return False
         bytes_per_sec = self.sample_rate * 2 * self._params.audio_out_channels
+        frame.metadata[PLAYOUT_START] = self.playout.next_start()
         self.playout.sent(len(frame.audio) / bytes_per_sec)
+        # Like pipecat's own pacing, wait after the write (a `clear` then finds nothing half
+        # sent): until the caller has heard all but PLAYOUT_LEAD_SECS of what was sent.
+        wait = self.playout.wait_before_sending()
+        if wait > 0:
+            await asyncio.sleep(wait)
         return True
 
     async def process_frame(self, frame: Frame, direction: FrameDirection):
