@@ -48,6 +48,7 @@ from pipecat.frames.frames import (
     LLMContextAssistantTurnFrame,
     LLMContextFrame,
     LLMContextUserTurnFrame,
+    LLMFullResponseStartFrame,
     LLMMessagesAppendFrame,
     MetricsFrame,
     OutputAudioRawFrame,
@@ -228,6 +229,9 @@ class CallRecorder(BaseObserver):
             self._turn_cause(frame, now)
             if isinstance(frame, TTSStartedFrame) and isinstance(source, TTSService):
                 transcript.tts_started(frame.context_id, getattr(frame, "interruptible", True))
+        elif isinstance(frame, LLMFullResponseStartFrame):
+            if isinstance(source, LLMService):
+                transcript.llm_run_started()
         elif isinstance(frame, FunctionCallResultFrame):
             if frame.run_llm is not False and (
                 frame.properties is None or frame.properties.run_llm is not False

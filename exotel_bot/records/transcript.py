@@ -62,6 +62,8 @@ class Transcript:
         self._bot_text: list[str] = []  # sentences sent to TTS, not yet heard in a bot turn
         self._utterances: deque[_Utterance] = deque()  # started by the TTS, not yet heard
         self._early_text: dict[str, list[str]] = {}  # sentences ahead of their TTSStarted
+        self._tool_result_at: float | None = None  # a tool's result, before the LLM's run on it
+        self._last_asked: Turn | None = None  # the caller turn the last utterance answered
 
     @property
     def bot_turn_start(self) -> float:
@@ -138,14 +140,23 @@ class Transcript:
         self._cause = (str(cause), 0.0 if cause == GREETING else now)
 
     def tool_result(self, now: float) -> None:
-        """A tool's result is back and the LLM will speak about it."""
-        self._cause = (TOOL_RESULT, now)
+        """A tool's result is back and the LLM will speak about it (in its next run)."""
+        self._tool_result_at = now
+
+    def llm_run_started(self) -> None:
+        """The LLM started a response: after a tool's result, this is the answer about it,
+        to the caller turn whose run called the tool."""
+        if self._tool_result_at is not None:
+            self._cause = (TOOL_RESULT, self._tool_result_at)
+            self._reply = self._reply or self._last_asked
+            self._tool_result_at = None
 
     def tts_started(self, context_id: str | None, interruptible: bool = True) -> None:
         """The TTS started an utterance: it takes the pending cause and the caller turn it
         answers now, whenever the caller comes to hear it."""
         cause, self._cause = self._cause, None
         asked, self._reply = self._reply, None
+        self._last_asked = asked or self._last_asked
         pieces = self._early_text.pop(context_id, []) if context_id else []
         if not pieces:
             pieces, self._bot_text = self._bot_text, []

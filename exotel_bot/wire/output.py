@@ -1,7 +1,7 @@
 """Bot audio out to Exotel: at real time, its first syllable at once, its events when heard.
 
 Pacing. Exotel plays what it receives in real time from a buffer of its own. The bot sends a
-payload only while less than `PLAYOUT_LEAD_SECS` (0.2 s) of what it sent is still unplayed
+payload only while less than `PLAYOUT_LEAD_SECS` (0.3 s) of what it sent is still unplayed
 (wire/playout.py), so Exotel always holds a little audio to play, a `clear` has little to
 drop, and a client that reads slowly never falls behind.
 

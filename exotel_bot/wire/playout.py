@@ -21,7 +21,7 @@ import time
 # jittery network without the caller hearing a gap; small enough that a `clear` has little
 # to drop, a client that reads slowly never falls behind, and "the bot stopped speaking"
 # is never more than this far from what the caller heard. See docs/exotel-wire.md.
-PLAYOUT_LEAD_SECS = 0.2
+PLAYOUT_LEAD_SECS = 0.3
 # Each audio frame the output transport sent carries, in `frame.metadata[PLAYOUT_START]`, the
 # `time.monotonic()` at which the caller starts hearing it (the call recording uses it).
 PLAYOUT_START = "playout_start"
