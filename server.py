@@ -187,6 +187,18 @@ async def free_slot(session_id: str) -> None:
             logger.error(f"Could not free this call's slot ({e}); its lease will run out")
 
 
+def uvicorn_options(settings: Settings, host: str, port: int) -> dict:
+    """How uvicorn serves the app: bigger websocket messages are refused with close code 1009
+    before they reach the bot, and no keepalive pings (WEBSOCKET_KEEPALIVE)."""
+    return dict(
+        host=host,
+        port=port,
+        log_level="warning",
+        ws_max_size=settings.max_message_bytes,
+        **WEBSOCKET_KEEPALIVE,
+    )
+
+
 def create_app() -> FastAPI:
     """The app for calls (uvicorn factory: `server:create_app`)."""
     return build_app(calls=True)
@@ -239,14 +251,7 @@ def main() -> None:
         logger.error(str(e))
         sys.exit(2)
 
-    # Bigger websocket messages are refused with close code 1009 before they reach the bot.
-    options = dict(
-        host=host,
-        port=port,
-        log_level="warning",
-        ws_max_size=settings.max_message_bytes,
-        **WEBSOCKET_KEEPALIVE,
-    )
+    options = uvicorn_options(settings, host, port)
     if workers == 1:
         uvicorn.run(app, **options)
     else:  # each worker imports the app (and warms its models) itself

@@ -9,17 +9,20 @@ server would then keep the socket open for as long as its queue has bytes to flu
 `TimedWebsocketClient` gives every write `WRITE_LIMIT_SECS`. A write that takes longer
 means the peer has stopped reading: the TCP connection is dropped at once, which ends the
 call the way a caller hanging up does (the transport's `on_client_disconnected`), and frees
-its slot. When the call ends while bytes are still waiting to go out, the connection is
-dropped `CLOSE_GRACE_SECS` after the close if they have not gone by then.
+its slot. When the call ends, Exotel's side has `CLOSE_GRACE_SECS` to answer the close (as
+any websocket peer that reads does at once); if it has not, the connection is dropped.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import socket
+import struct
 
 from loguru import logger
 from pipecat.transports.websocket.fastapi import FastAPIWebsocketClient
-from starlette.websockets import WebSocket, WebSocketState
+from starlette.websockets import WebSocket
 
 # A write to a peer that reads takes microseconds (it lands in a buffer); one that waits this
 # long has found every buffer full. Two seconds is about 40 KB of 8 kHz audio in flight
@@ -49,15 +52,18 @@ def drop_connection(websocket: WebSocket) -> bool:
     transport = _connection(websocket)
     if transport is None:
         return False
-    transport.abort()
+    _abort(transport)
     return True
 
 
-def unsent_bytes(websocket: WebSocket) -> int:
-    """Bytes the server still holds for `websocket`, not yet taken by the kernel (0 when
-    unknown)."""
-    transport = _connection(websocket)
-    return transport.get_write_buffer_size() if transport is not None else 0
+def _abort(transport) -> None:
+    """Close at once with a reset: without it the kernel would keep the socket and its unsent
+    bytes after the close, for as long as the peer keeps its window shut."""
+    sock = transport.get_extra_info("socket")
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    transport.abort()
 
 
 class TimedWebsocketClient(FastAPIWebsocketClient):
@@ -98,15 +104,16 @@ class TimedWebsocketClient(FastAPIWebsocketClient):
         asyncio.get_running_loop().call_later(CLOSE_GRACE_SECS, self._drop_if_stuck)
 
     def _drop_if_stuck(self) -> None:
-        if self._dropped:
+        """Drop the connection if Exotel's side never completed the close: it did not answer
+        the close frame (so it reads nothing), or the server still holds bytes for it."""
+        transport = _connection(self._socket)
+        if self._dropped or transport is None:
             return
-        close_stuck = (
-            self.is_closing and self._socket.application_state != WebSocketState.DISCONNECTED
-        )
-        if not (close_stuck or unsent_bytes(self._socket)):
-            return
+        if transport.is_closing() and not transport.get_write_buffer_size():
+            return  # closed, or closing with nothing left to send
         logger.warning(
             f"Exotel's side read nothing for {CLOSE_GRACE_SECS:g} s after the call ended; "
             "dropping the connection"
         )
-        self._dropped = drop_connection(self._socket)
+        _abort(transport)
+        self._dropped = True

@@ -17,10 +17,9 @@ import time
 
 # How far ahead of the caller's ear the bot may send: a payload goes out only while less
 # than this much sent audio is still unplayed, so at most PLAYOUT_LEAD_SECS plus one payload
-# (0.2 s by default) sits in Exotel's buffer. Enough to ride out a busy event loop or a
-# jittery network without the caller hearing a gap; small enough that a `clear` has little
-# to drop, a client that reads slowly never falls behind, and "the bot stopped speaking"
-# is never more than this far from what the caller heard. See docs/exotel-wire.md.
+# (0.5 s with 200 ms payloads) waits in Exotel's buffer. Enough to ride out a busy event loop
+# or a jittery network without the caller hearing a gap; small enough that a client that reads
+# slowly never falls behind and a `clear` has little to drop. See docs/exotel-wire.md.
 PLAYOUT_LEAD_SECS = 0.3
 # Each audio frame the output transport sent carries, in `frame.metadata[PLAYOUT_START]`, the
 # `time.monotonic()` at which the caller starts hearing it (the call recording uses it).
