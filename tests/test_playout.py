@@ -9,10 +9,13 @@ each bot turn where the caller heard it. The tolerances are the behaviour asked 
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from simulator.caller import Dtmf, Hangup, Say, Silence, WaitForBot, WaitForGreeting, run_call
 from tests.conftest import record_of
+from tools.call_report import render_call
 
 SILENCE_SECS = 4.0
 TOLERANCE = 0.3  # seconds either way
@@ -54,6 +57,11 @@ async def test_the_check_in_counts_from_when_the_caller_heard_the_greeting_end(
     assert abs(turns[0]["end"] - greeting[1]) <= TOLERANCE, (turns[0], greeting)
     assert abs(turns[0]["start"] - greeting[0]) <= TOLERANCE, (turns[0], greeting)
     assert abs(turns[1]["start"] - check_in[0]) <= TOLERANCE, (turns[1], check_in)
+    # ...and so does the report's box for it.
+    box = re.search(r"<title>bot (\d+):([\d.]+)–(\d+):([\d.]+): ", render_call(record, None))
+    assert box, "no bot turn in the report"
+    box_end = int(box[3]) * 60 + float(box[4])
+    assert abs(box_end - greeting[1]) <= TOLERANCE + 0.05, (box_end, greeting)
 
 
 async def test_audio_goes_out_at_real_time_with_a_small_lead(quiet_server, stand_ins):
