@@ -34,6 +34,13 @@ from exotel_bot.security import Refusal, admission, over_capacity
 from exotel_bot.settings import ConfigError, Settings, load_settings
 from exotel_bot.stores import StoreUnavailable, check_redis_now, open_stores, stores
 
+# No websocket pings. Exotel documents no ping/pong, and uvicorn's default (a ping every 20 s,
+# the connection closed 20 s after one goes unanswered) drops a live call at 40 s when the
+# peer never answers. Media flows both ways all call long: a peer that is gone is found by a
+# failed or stalled write (exotel_bot/wire/client.py), a closed socket, or Exotel's `stop`.
+# See docs/exotel-wire.md ("Keepalive").
+WEBSOCKET_KEEPALIVE = {"ws_ping_interval": None, "ws_ping_timeout": None}
+
 
 def decode_body(body: str | None) -> dict:
     """The optional `?body=` query parameter: base64-encoded JSON, as Pipecat Cloud accepts it."""
@@ -181,6 +188,18 @@ async def free_slot(session_id: str) -> None:
             logger.error(f"Could not free this call's slot ({e}); its lease will run out")
 
 
+def uvicorn_options(settings: Settings, host: str, port: int) -> dict:
+    """How uvicorn serves the app: bigger websocket messages are refused with close code 1009
+    before they reach the bot, and no keepalive pings (WEBSOCKET_KEEPALIVE)."""
+    return dict(
+        host=host,
+        port=port,
+        log_level="warning",
+        ws_max_size=settings.max_message_bytes,
+        **WEBSOCKET_KEEPALIVE,
+    )
+
+
 def create_app() -> FastAPI:
     """The app for calls (uvicorn factory: `server:create_app`)."""
     return build_app(calls=True)
@@ -233,10 +252,7 @@ def main() -> None:
         logger.error(str(e))
         sys.exit(2)
 
-    # Bigger websocket messages are refused with close code 1009 before they reach the bot.
-    options = dict(
-        host=host, port=port, log_level="warning", ws_max_size=settings.max_message_bytes
-    )
+    options = uvicorn_options(settings, host, port)
     if workers == 1:
         uvicorn.run(app, **options)
     else:  # each worker imports the app (and warms its models) itself

@@ -235,6 +235,12 @@ class CallReport:
     # Times the caller's playback ran dry inside a bot turn: audio arrived after what was
     # buffered had finished playing (a stutter), shorter than a turn gap.
     bot_audio_gaps: int = 0
+    # Each bot turn as the caller heard it: (start, end) in seconds since `start` was sent,
+    # from the first sample played to the last (a `clear` ends a turn where it cut it).
+    bot_turns_heard: list[tuple[float, float]] = field(default_factory=list)
+    # The most bot audio ever waiting to be played when a payload arrived, in seconds: how
+    # far ahead of the caller's ear the bot sends (a bot sending at real time keeps it small).
+    max_bot_audio_ahead: float = 0.0
     # The first TURN_OPENING_SECS of each bot turn's audio (16-bit PCM at the call's rate),
     # joined in arrival order: what the bot sent, whatever the stutters in playing it.
     bot_turn_openings: list[bytes] = field(default_factory=list)
@@ -331,6 +337,8 @@ class Playback:
         self.received_bytes = 0
         self.cleared_bytes = 0
         self.gaps = 0  # times the caller's playback ran dry inside a bot turn (a stutter)
+        self.turns: list[list[int]] = []  # [start, end] of each bot turn as heard, in samples
+        self.max_ahead = 0  # samples: the most audio ever queued unplayed (see CallReport)
         self._segments: list[tuple[int, bytes]] | None = [] if keep_audio else None
         # The first TURN_OPENING_SECS of each turn's audio, joined in arrival order whatever
         # the arrival times: what the bot sent, free of the stutters a busy machine adds.
@@ -361,6 +369,10 @@ class Playback:
         if self._segments is not None and samples:
             self._segments.append((start, payload[: samples * 2]))
         self.end = start + samples
+        if new_turn:
+            self.turns.append([start, self.end])
+        self.turns[-1][1] = self.end
+        self.max_ahead = max(self.max_ahead, self.end - now)
         self.received_bytes += len(payload)
         return new_turn
 
@@ -372,6 +384,8 @@ class Playback:
             return 0
         dropped = (self.end - now) * 2
         self.end = now
+        if self.turns:
+            self.turns[-1][1] = min(self.turns[-1][1], now)
         self.cleared_bytes += dropped
         self._trim_segments(now)
         return dropped
@@ -958,6 +972,8 @@ class _Call:
         report.bot_keys = dict(self.bot_keys)
         report.media_keys = dict(self.media_keys)
         report.bot_audio_gaps = self.playback.gaps
+        report.bot_turns_heard = [(s / self.rate, e / self.rate) for s, e in self.playback.turns]
+        report.max_bot_audio_ahead = self.playback.max_ahead / self.rate
         report.bot_turn_openings = [bytes(o) for o in self.playback.turn_openings]
         report.events = dict(self.events)
         report.sent = dict(self.sent)

@@ -3,13 +3,15 @@
 - The caller hangs up: Exotel's `stop` (an `ExotelStopFrame`) cancels the pipeline at once
   (LLM/TTS work included).
 - The bot hangs up: it says goodbye, waits until Exotel echoes a `mark` sent after the goodbye
-  (the caller has heard it; pipecat's pacing runs ahead of playback), then closes the stream and
-  the App Bazaar flow moves on to its next applet.
+  (the caller has heard it: the bot sends a little ahead of playback, wire/playout.py), then
+  closes the stream and the App Bazaar flow moves on to its next applet.
 - Transfer to a human: the decision is stored for the flow's Passthru applet (the transfer
   decisions store, read by `/exotel/passthru`), then the bot hangs up so the flow can connect
   an agent.
 - Keypad: digits become one user message ("#" or a pause ends it); TRANSFER_DIGIT asks for a human.
-- Silence check-ins, and a maximum call length.
+- Silence check-ins (pipecat's user-idle timer, which starts when the caller has heard the
+  bot's last word: the output transport announces "bot stopped speaking" at playout time), and
+  a maximum call length.
 - A `mark` after every bot turn (`turn_mark()`), so logs show when the caller heard each one.
 - The LLM's `end_call` and `transfer_to_agent` tools (their schemas: call/llm_tools.py).
 

@@ -99,12 +99,15 @@ class StereoRecording:
         self.caller_rate = sample_rate
         self.caller += audio
 
-    def add_bot(self, audio: bytes, sample_rate: int, sent_at: float, turn_start: float) -> None:
+    def add_bot(self, audio: bytes, sample_rate: int, played_at: float, turn_start: float) -> None:
         if sample_rate != self.rate:
             return  # the output transport always sends at the stream's rate
         samples = len(audio) // 2
-        played_from = sent_at - samples / self.rate  # the transport pushes after its pacing sleep
-        start = max(self.bot_end, round(max(played_from, turn_start) * self.rate))
+        # `played_at`: when the caller starts hearing it (wire/playout.py); right after the
+        # audio before it unless the caller's playback ran dry in between.
+        start = round(max(played_at, turn_start) * self.rate)
+        if start < self.bot_end + self.rate // 100:  # within 10 ms: back to back
+            start = self.bot_end
         self.bot.append((start, bytes(audio[: samples * 2])))
         self.bot_end = start + samples
 

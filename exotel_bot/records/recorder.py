@@ -49,6 +49,7 @@ from pipecat.frames.frames import (
     LLMContextAssistantTurnFrame,
     LLMContextFrame,
     LLMContextUserTurnFrame,
+    LLMFullResponseStartFrame,
     LLMMessagesAppendFrame,
     MetricsFrame,
     OutputAudioRawFrame,
@@ -84,6 +85,7 @@ from exotel_bot.records.transcript import Transcript
 from exotel_bot.records.turns import Turn
 from exotel_bot.settings import Settings
 from exotel_bot.wire.handshake import ExotelCall
+from exotel_bot.wire.playout import PLAYOUT_START
 
 
 class CallRecorder(BaseObserver):
@@ -187,7 +189,7 @@ class CallRecorder(BaseObserver):
                 self._recording.cut_bot(now)
         elif isinstance(frame, AggregatedTextFrame) and not isinstance(frame, TTSTextFrame):
             if isinstance(source, TTSService):
-                transcript.bot_says(frame.text)
+                transcript.bot_says(frame.text, getattr(frame, "context_id", None))
         elif isinstance(frame, LLMContextAssistantTurnFrame):
             transcript.bot_text(frame.text)
         elif isinstance(frame, MetricsFrame):
@@ -196,6 +198,11 @@ class CallRecorder(BaseObserver):
             record.event(now, "dtmf", frame.button.value)
         elif isinstance(frame, TTSSpeakFrame | LLMMessagesAppendFrame | TTSStartedFrame):
             self._turn_cause(frame, now)
+            if isinstance(frame, TTSStartedFrame) and isinstance(source, TTSService):
+                transcript.tts_started(frame.context_id, getattr(frame, "interruptible", True))
+        elif isinstance(frame, LLMFullResponseStartFrame):
+            if isinstance(source, LLMService):
+                transcript.llm_run_started()
         elif isinstance(frame, FunctionCallResultFrame):
             if frame.run_llm is not False and (
                 frame.properties is None or frame.properties.run_llm is not False
@@ -225,7 +232,9 @@ class CallRecorder(BaseObserver):
         """Audio the transport sent, unless it was sent before a `clear` (Exotel dropped it)."""
         if self._recording is not None and not self._transcript.cleared:
             turn_start = self._transcript.bot_turn_start
-            self._recording.add_bot(frame.audio, frame.sample_rate, now, turn_start)
+            played_at = frame.metadata.get(PLAYOUT_START)  # monotonic, from the transport
+            played_at = now if played_at is None else played_at - self._t0
+            self._recording.add_bot(frame.audio, frame.sample_rate, played_at, turn_start)
 
     def _metrics(self, frame: MetricsFrame, source, now: float) -> None:
         for item in frame.data:

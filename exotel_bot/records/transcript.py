@@ -8,18 +8,36 @@ tells it what happened and when (seconds since the call started). It keeps
 - the bot's turns: what was said, interruptions, why each one came (`cause`) and the latency
   from the event that caused it; a reply's latency is split along the wait's critical path
   (records/latency.py) with the services' time-to-first-byte figures.
+
+A bot turn starts and ends when the caller hears it (the output transport says so at playout
+time, wire/output.py), which can be well after the TTS made it: a reply can be spoken while
+the turn before it still plays. So each TTS utterance takes its cause, the caller turn it
+answers and its sentences when the TTS starts it, and a bot turn takes the oldest utterance
+not yet heard when it starts.
 """
 
 from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from exotel_bot.call.turns import VAD_STOP_SECS
 from exotel_bot.causes import GREETING, REPLY, TOOL_RESULT
 from exotel_bot.records.audio import CallerLevels
 from exotel_bot.records.latency import FirstByte, last_before, reply_latency
 from exotel_bot.records.turns import Turn, round_secs
+
+
+@dataclass
+class _Utterance:
+    """What the TTS was asked to say, waiting to be heard as a bot turn."""
+
+    context_id: str | None
+    cause: tuple[str, float] | None  # why it is said, and when that happened
+    asked: Turn | None  # the caller turn it answers, if any
+    pieces: list[str] = field(default_factory=list)  # its sentences
+    interruptible: bool = True
 
 
 class Transcript:
@@ -43,6 +61,10 @@ class Transcript:
         self._tts_firsts: deque[FirstByte] = deque(maxlen=20)
         self._vad_start: float | None = None
         self._bot_text: list[str] = []  # sentences sent to TTS, not yet heard in a bot turn
+        self._utterances: deque[_Utterance] = deque()  # started by the TTS, not yet heard
+        self._early_text: dict[str, list[str]] = {}  # sentences ahead of their TTSStarted
+        self._tool_result_at: float | None = None  # a tool's result, before the LLM's run on it
+        self._last_asked: Turn | None = None  # the caller turn the last utterance answered
 
     @property
     def bot_turn_start(self) -> float:
@@ -119,20 +141,51 @@ class Transcript:
         self._cause = (str(cause), 0.0 if cause == GREETING else now)
 
     def tool_result(self, now: float) -> None:
-        """A tool's result is back and the LLM will speak about it."""
-        self._cause = (TOOL_RESULT, now)
+        """A tool's result is back and the LLM will speak about it (in its next run)."""
+        self._tool_result_at = now
 
-    def bot_says(self, text: str) -> None:
-        """A sentence went to the TTS."""
-        if self._bot is not None:
+    def llm_run_started(self) -> None:
+        """The LLM started a response: after a tool's result, this is the answer about it,
+        to the caller turn whose run called the tool."""
+        if self._tool_result_at is not None:
+            self._cause = (TOOL_RESULT, self._tool_result_at)
+            self._reply = self._reply or self._last_asked
+            self._tool_result_at = None
+
+    def tts_started(self, context_id: str | None, interruptible: bool = True) -> None:
+        """The TTS started an utterance: it takes the pending cause and the caller turn it
+        answers now, whenever the caller comes to hear it."""
+        cause, self._cause = self._cause, None
+        asked, self._reply = self._reply, None
+        self._last_asked = asked or self._last_asked
+        pieces = self._early_text.pop(context_id, []) if context_id else []
+        if not pieces:
+            pieces, self._bot_text = self._bot_text, []
+        self._utterances.append(_Utterance(context_id, cause, asked, pieces, interruptible))
+
+    def bot_says(self, text: str, context_id: str | None = None) -> None:
+        """A sentence went to the TTS (`context_id`: the TTS utterance it belongs to)."""
+        for utterance in reversed(self._utterances):
+            if context_id is None or utterance.context_id == context_id:
+                utterance.pieces.append(text)
+                return
+        if context_id is not None:
+            self._early_text.setdefault(context_id, []).append(text)
+        elif self._bot is not None:
             self._bot.pieces.append(text)
         else:
             self._bot_text.append(text)
 
     def bot_text(self, text: str) -> None:
-        """What the bot said, as it went into the LLM's context."""
-        turn = self._last("bot")
-        if turn is not None and not turn.text and text:
+        """What the bot said, as it went into the LLM's context: the words of the latest bot
+        turn whose sentences it begins like (only the words heard, when it was cut off)."""
+        if not text:
+            return
+        bots = [t for t in reversed(self.turns) if t.speaker == "bot" and not t.text]
+        turn = next((t for t in bots if _same_start(" ".join(t.pieces), text)), None)
+        if turn is None and bots and not bots[0].pieces:
+            turn = bots[0]  # nothing to compare with: the latest turn, as before
+        if turn is not None:
             turn.text = text
 
     def bot_starts(self, now: float) -> None:
@@ -141,11 +194,15 @@ class Transcript:
             self._close_bot(now)
         self.cleared = False
         turn = self._bot = self._new_turn("bot", now)
-        turn.pieces, self._bot_text = self._bot_text, []
         if self.greeting_latency is None and not any(t.speaker == "caller" for t in self.turns):
             self.greeting_latency = round_secs(now)
-        asked, self._reply = self._reply, None
-        cause, self._cause = self._cause, None
+        if self._utterances:  # what the TTS started first and the caller has not heard yet
+            utterance = self._utterances.popleft()
+            turn.pieces, asked, cause = utterance.pieces, utterance.asked, utterance.cause
+        else:
+            turn.pieces, self._bot_text = self._bot_text, []
+            asked, self._reply = self._reply, None
+            cause, self._cause = self._cause, None
         tool_answer = cause is not None and cause[0] == TOOL_RESULT and asked is not None
         later = cause is not None and (asked is None or cause[1] >= (asked.endpointed_at or 0.0))
         if later and not tool_answer:  # not an answer to the caller's speech
@@ -170,6 +227,9 @@ class Transcript:
     def interrupted(self, now: float) -> bool:
         """The caller cut the bot off: True if a bot turn was cut (its audio stops at `now`)."""
         self._bot_text.clear()  # sentences the bot will now never say
+        self._early_text.clear()
+        # Utterances not heard yet are never heard, unless they cannot be interrupted.
+        self._utterances = deque(u for u in self._utterances if not u.interruptible)
         turn = self._bot
         if turn is None or turn.interrupted:
             return False
@@ -219,3 +279,9 @@ class Transcript:
         turn = Turn(index=len(self.turns) + 1, speaker=speaker, start=start)
         self.turns.append(turn)
         return turn
+
+
+def _same_start(said: str, text: str) -> bool:
+    """Whether two versions of what the bot said begin alike (spacing and case aside)."""
+    a, b = ("".join(x.split()).lower()[:12] for x in (said, text))
+    return bool(a) and bool(b) and (a.startswith(b) or b.startswith(a))

@@ -12,6 +12,7 @@ from starlette.websockets import WebSocket
 
 from exotel_bot.services.krisp import krisp_filter
 from exotel_bot.settings import Settings
+from exotel_bot.wire.client import TimedWebsocketClient
 from exotel_bot.wire.handshake import ExotelCall
 from exotel_bot.wire.media_format import outbound_payload_ms
 from exotel_bot.wire.output import ExotelOutputTransport
@@ -50,7 +51,9 @@ class ExotelInputTransport(FastAPIWebsocketInputTransport):
 
 class ExotelTransport(FastAPIWebsocketTransport):
     """Pipecat's FastAPI websocket transport with Exotel's input (caller audio cut into
-    frames of CALLER_FRAME_MS) and output (a turn's first audio in short payloads)."""
+    frames of CALLER_FRAME_MS), output (paced by the caller's playout, a turn's first audio
+    in short payloads: wire/output.py) and socket (a time limit on every write: wire/client.py).
+    """
 
     def __init__(
         self,
@@ -61,6 +64,9 @@ class ExotelTransport(FastAPIWebsocketTransport):
         **kwargs,
     ):
         super().__init__(websocket, params, **kwargs)
+        self._client = TimedWebsocketClient(
+            websocket, self._callbacks, ws_close_timeout=params.ws_close_timeout
+        )
         self._input = ExotelInputTransport(self, self._client, self._params, name=self._input_name)
         self._output = ExotelOutputTransport(
             self,
