@@ -6,6 +6,16 @@ An ONNX session keeps no state between runs, so calls can share one; what belong
 (Silero's recurrent state, its audio context, the VAD state machine) stays in `PhoneVAD`,
 one per call. `warm_up()` loads and runs the model at startup, so the first call is as quick
 as the tenth.
+
+Background noise. Silero calls any voice speech, so a TV or other people talking behind the
+caller (babble at -30 dBFS) would keep the VAD "speaking" and the caller's turn open for as
+long as the background lasts. `PhoneVAD` therefore also measures the background: the
+`BACKGROUND_PERCENTILE`th percentile of the last `BACKGROUND_SECS` of window levels (speech
+has gaps between words, where the background shows). A window counts as speech only when it
+is at least `ABOVE_BACKGROUND_DB` louder than that background. On a quiet line the background
+is far below speech and nothing changes; over noise, the caller's own words still stand out
+and the turn ends when they end. And no speech runs longer than `MAX_SPEECH_SECS`: sound that
+goes on that long without a gap is background, and the VAD takes its level as the new floor.
 """
 
 from __future__ import annotations
@@ -27,6 +37,13 @@ MAX_SKIPPED_WINDOWS = 256
 
 # A window this quiet (RMS, dB below full scale) is not speech to Silero; see PhoneVAD.
 QUIET_WINDOW_DBFS = -50.0
+# The background level: this percentile of the window levels of the last BACKGROUND_SECS.
+BACKGROUND_SECS = 6.0
+BACKGROUND_PERCENTILE = 10
+# A window is speech only this many dB above the background (never below QUIET_WINDOW_DBFS).
+ABOVE_BACKGROUND_DB = 10.0
+# Speech without a gap for longer than this is background: its level becomes the floor.
+MAX_SPEECH_SECS = 12.0
 
 _lock = threading.Lock()
 _silero: onnxruntime.InferenceSession | None = None
@@ -78,6 +95,10 @@ class PhoneVAD(SileroVADAnalyzer):
         self._window_volume = 0.0
         self._skipped: deque[bytes] = deque(maxlen=MAX_SKIPPED_WINDOWS)
         self.skipped_windows = 0
+        self._levels: deque[float] = deque()  # dBFS of the recent windows (BACKGROUND_SECS)
+        self._floor_db = QUIET_WINDOW_DBFS  # the level of the background, dBFS
+        self._speech_windows = 0  # windows of speech in a row
+        self.background_windows = 0  # loud windows not counted as speech (over the background)
 
     @property
     def state(self) -> VADState:
@@ -103,14 +124,52 @@ class PhoneVAD(SileroVADAnalyzer):
         windows = max(1, round(stop_secs * self.sample_rate / self._vad_frames))
         self._vad_stop_frames = min(self._vad_stop_frames, windows)
 
+    @property
+    def background_dbfs(self) -> float:
+        """The background level the caller's speech must rise above, dBFS."""
+        return self._floor_db
+
+    def _track_background(self, level: float) -> None:
+        """Keep the last BACKGROUND_SECS of window levels and the floor they make."""
+        windows = max(1, round(BACKGROUND_SECS * self.sample_rate / self._vad_frames))
+        self._levels.append(level)
+        while len(self._levels) > windows:
+            self._levels.popleft()
+        if len(self._levels) % 4 == 0 or len(self._levels) == windows:
+            self._floor_db = max(
+                QUIET_WINDOW_DBFS, float(np.percentile(self._levels, BACKGROUND_PERCENTILE))
+            )
+
+    def _over_background(self, level: float) -> bool:
+        """Loud enough above the background to be the caller (and not too long to be)."""
+        if level < self._floor_db + ABOVE_BACKGROUND_DB:
+            self._speech_windows = 0
+            return False
+        self._speech_windows += 1
+        max_windows = MAX_SPEECH_SECS * self.sample_rate / self._vad_frames
+        if self._speech_windows > max_windows:
+            # No gap for MAX_SPEECH_SECS: this is the background now.
+            self._floor_db = max(self._floor_db, level - ABOVE_BACKGROUND_DB / 2)
+            self._levels.clear()
+            self._speech_windows = 0
+            return False
+        return True
+
     def voice_confidence(self, buffer: bytes) -> float:
         # The base class asks for the confidence, then the volume, of each window; the volume
         # comes first here (it is cheap) so a quiet window can skip the model.
         self._window_volume = super()._get_smoothed_volume(buffer)
+        level = _rms_dbfs(buffer)
+        self._track_background(level)
+        if not self._over_background(level) and self._floor_db > QUIET_WINDOW_DBFS:
+            self.background_windows += self._window_volume >= self._params.min_volume
+            self._skipped.append(buffer)  # the model's state stays in step (see _catch_up)
+            self._maybe_reset_model(0.0)
+            return 0.0
         if (
             self._vad_state == VADState.QUIET
             and self._window_volume < self._params.min_volume
-            and _rms_dbfs(buffer) < QUIET_WINDOW_DBFS
+            and level < QUIET_WINDOW_DBFS
         ):
             self.skipped_windows += 1
             self._skipped.append(buffer)
