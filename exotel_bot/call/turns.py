@@ -47,6 +47,7 @@ from pipecat.turns.types import ProcessFrameResult, UserTurnSpeculation
 from pipecat.turns.user_stop import BaseUserTurnStopStrategy, NormalizedMatch
 from pipecat.turns.user_turn_strategies import UserTurnStrategies
 
+from exotel_bot.call.echo import PhoneTurnStartStrategy
 from exotel_bot.call.vad import PhoneVAD
 
 # Silence (after speech) before the VAD says the caller stopped and Deepgram is asked to
@@ -313,9 +314,12 @@ def phone_vad() -> PhoneVAD:
 
 
 def phone_turn_strategies(vad: PhoneVAD | None = None) -> UserTurnStrategies:
-    """Start a turn on voice (or words); end it on what the final transcript says.
+    """Start a turn on the caller's words (not a sound, not the bot's echo: call/echo.py);
+    end it on what the final transcript says.
 
     Pass the call's VAD (`phone_vad()`, the same object given to the user aggregator) so the
     LLM can start as soon as the caller goes quiet, inside the VAD's stop window.
     """
-    return UserTurnStrategies(stop=[PhoneTurnStopStrategy(vad=vad)])
+    return UserTurnStrategies(
+        start=[PhoneTurnStartStrategy()], stop=[PhoneTurnStopStrategy(vad=vad)]
+    )
