@@ -219,7 +219,9 @@ class ExotelSerializer(FrameSerializer):
             self.other_track_chunks += 1  # not the caller: never heard, never budgeted
             if "track" not in self._warned:
                 self._warned.add("track")
-                logger.info(f"Ignoring Exotel media of track {track[:20]!r} (only inbound is heard)")
+                logger.info(
+                    f"Ignoring Exotel media of track {track[:20]!r} (only inbound is heard)"
+                )
             return None
         payload = read(media, "payload")
         if not payload or not isinstance(payload, str):
