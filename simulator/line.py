@@ -7,9 +7,9 @@ for every chunk it sends):
   caller's audio `echo_delay` seconds later at `echo_db` dB (a speakerphone, a handset or a
   line without echo cancelling; -20 dB of a bot at -20 dBFS is about -40 dBFS);
 - `noise` ("white", "street", "babble", "tv") at `noise_dbfs` (RMS), from `noise_from` to
-  `noise_until` seconds after `start`. Babble and TV are several espeak-ng voices mixed (the
-  project's own synthesis, no recordings downloaded); street is low-passed noise with passing
-  swells; white is white;
+  `noise_until` seconds after `start`. Babble is six espeak-ng voices mixed, TV four under a
+  broadcast compressor with a music bed (the project's own synthesis, no recordings
+  downloaded); street is low-passed noise with passing swells; white is white;
 - `both_tracks`: Exotel's `tracks: both`. Each caller chunk says `"track": "inbound"`, and
   the bot's own audio, as played, follows it as `media` with `"track": "outbound"`;
 - `jitter_ms`: each chunk leaves up to that much late (never reordered); `burst_every`: every
@@ -74,8 +74,9 @@ class LineConditions:
 
 
 def _scaled(samples: np.ndarray, dbfs: float) -> np.ndarray:
+    """`samples` at `dbfs` RMS, on the int16 scale (full scale = 32768)."""
     rms = float(np.sqrt(np.mean(samples.astype(np.float64) ** 2))) or 1.0
-    return samples * (10 ** (dbfs / 20) / rms)
+    return samples * (32768.0 * 10 ** (dbfs / 20) / rms)
 
 
 def _voices(rate: int, count: int, seed: int) -> np.ndarray:
@@ -109,8 +110,14 @@ def noise_loop(kind: str, rate: int, dbfs: float, seed: int = 1) -> np.ndarray:
         wave = brown * swell + 0.1 * rng.standard_normal(n) * np.std(brown)
     elif kind == "babble":
         wave = _voices(rate, 6, seed)
-    elif kind == "tv":  # one voice in front, a murmur behind
-        wave = 2.5 * _voices(rate, 1, seed) + _voices(rate, 3, seed + 1)
+    elif kind == "tv":  # broadcast audio: voices under a TV's compressor, a music bed
+        voices = _voices(rate, 4, seed)
+        envelope = np.sqrt(np.convolve(voices**2, np.ones(rate // 10) / (rate // 10), "same"))
+        compressed = voices / (envelope + 1e-3 * np.std(voices)) ** 0.7
+        t = np.arange(n) / rate
+        chord = sum(np.sin(2 * np.pi * f * t) for f in (220, 277, 330, 440))
+        music = chord * (0.6 + 0.4 * np.sin(2 * np.pi * t / 3))
+        wave = _scaled(compressed, -30) + 0.3 * _scaled(music, -30)
     else:
         raise ValueError(f"unknown noise {kind!r}")
     out = _scaled(wave, dbfs)

@@ -21,9 +21,9 @@ not mark: that speech adds no words (it does not take the next line), and the co
 counts an ``unmarked_pauses``, so a test or benchmark can tell it measured the script, not the
 bot.
 
-The bot's own voice is heard as the bot's words: while the TTS stand-in has spoken lately, a
-new utterance is held for ``ECHO_PROBE_S`` of its audio and compared with what the TTS
-produced (stand-ins/bot_speech.py); if it is the bot's voice coming back (echo, the other
+The bot's own voice is heard as the bot's words: a new utterance is held until ``ECHO_PROBE_S``
+of it is loud (a few loud frames of background take no script line), then compared with what
+the TTS produced lately (stand-ins/bot_speech.py); if it is the bot's voice coming back (echo, the other
 track), its words are the bot's, as a real Deepgram would write them, and it takes no script
 line. Speech is found relative to the background too: a frame is loud when it is above
 ``energy_threshold_dbfs`` and ``ABOVE_BACKGROUND_DB`` over the quietest frames of the last
@@ -60,7 +60,7 @@ PAUSE_S = 0.07
 UNMARKED_QUIET_S = 0.2
 _PUNCTUATION = ".,!?;:\"'"
 # Audio of a new utterance compared with the bot's recent speech before its words are chosen.
-ECHO_PROBE_S = 0.2
+ECHO_PROBE_S = 0.12
 # Background: this percentile of the frame energies of the last BACKGROUND_S seconds; a frame
 # is speech only ABOVE_BACKGROUND_DB over it.
 BACKGROUND_S = 6.0
@@ -198,6 +198,7 @@ class _Utterance:
     unsent_audio: bool = True  # loud audio since the last final
     probing: bool = False  # its words wait for the echo check (see _resolve)
     echo: bool = False  # the bot's own voice
+    probed_at: float = 0.0  # audio time of the last echo check
 
     def words(self, first: int, end: int) -> list[str]:
         return " ".join(self.parts[first:end]).split()
@@ -304,6 +305,15 @@ class _Session:
             utt.last_loud = t
             if utt.probing and utt.loud_s >= ECHO_PROBE_S:
                 self._resolve(utt)
+            elif utt.echo and t - utt.probed_at >= ECHO_PROBE_S:
+                utt.probed_at = t
+                heard = self.recent[-round(ECHO_PROBE_S * self.sample_rate) :]
+                if not self.bot_speech.echo_words(heard, self.sample_rate):
+                    # The caller talks over the echo, louder: from here it is the caller.
+                    utt = self.utt = _Utterance(
+                        start=t0, last_loud=t, last_interim=t0, parts=[""], since=t0
+                    )
+                    self._take_line(utt)
             if await self._maybe_drop_mid_utterance(utt):
                 return
         elif utt is None or not utt.unsent_audio:
@@ -332,12 +342,11 @@ class _Session:
             return _Utterance(
                 start=t0, last_loud=t, last_interim=t0, parts=[""], since=t0, current=0
             )
-        utt = _Utterance(start=t0, last_loud=t, last_interim=t0, parts=[""], since=t0)
-        if self.bot_speech.recent():
-            utt.probing = True  # the bot spoke lately: is this its voice? (see _resolve)
-        else:
-            self._take_line(utt)
-        return utt
+        # Its words are chosen once ECHO_PROBE_S of it is loud (see _resolve): a few loud
+        # frames of background take no script line.
+        return _Utterance(
+            start=t0, last_loud=t, last_interim=t0, parts=[""], since=t0, probing=True
+        )
 
     def _take_line(self, utt: _Utterance) -> None:
         line = self.config.take_transcript()
@@ -348,9 +357,14 @@ class _Session:
         """The bot's voice coming back gets the bot's words; anything else, a script line."""
         utt.probing = False
         heard = self.recent[-max(1, round((self.audio_s - utt.start) * self.sample_rate)) :]
-        words = self.bot_speech.echo_words(heard, self.sample_rate)
+        words = (
+            self.bot_speech.echo_words(heard, self.sample_rate)
+            if self.bot_speech.recent()
+            else None
+        )
         if words:
             utt.parts, utt.marked, utt.echo = [words], False, True
+            utt.probed_at = self.audio_s
             with self.record._lock:
                 self.record.echo_utterances += 1
         else:
@@ -373,6 +387,8 @@ class _Session:
     async def _send_interim(self, utt: _Utterance, now: float) -> None:
         """The words since the last final, as many as `words_per_second` allows so far."""
         if utt.probing:
+            if utt.loud_s < ECHO_PROBE_S:
+                return
             self._resolve(utt)
         words = utt.words(utt.sent, utt.current + 1)
         if not words:
@@ -400,7 +416,10 @@ class _Session:
         if utt is not None and not utt.sent and utt.loud_s * 1000 < self.config.stt.min_speech_ms:
             self.utt = utt = None  # a click, not speech
         if utt is not None and utt.probing:
-            self._resolve(utt)
+            if utt.loud_s < ECHO_PROBE_S:
+                self.utt = utt = None  # a few loud frames: background, not words
+            else:
+                self._resolve(utt)
         words: list[str] = []
         if utt is not None:
             # Parts spoken to the end: the one in progress counts once the caller is quiet.
