@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+import psutil
 
 from benchmarks.run import OUT_DIR, REALISTIC, BotProcess, StandInsProcess, machine_line
 from exotel_bot.call.echo import words_of
@@ -43,6 +44,9 @@ from simulator.line import SOUNDS, LineConditions, wordless_sound
 from simulator.load import percentile
 
 BOTS = ("ours", "baseline")
+# "ours+rnnoise": our bot with NOISE_FILTER=rnnoise (the default, krisp, is absent off Pipecat
+# Cloud, so "ours" runs unfiltered here).
+FILTERED = {"ours+rnnoise": ("ours", "rnnoise")}
 QUESTION = "Where is my order?"
 REPLY = "Your order one two three four is out for delivery and will reach you today before six."
 
@@ -87,6 +91,7 @@ class Figures:
     greeting_cut: int = 0
     premature: int = 0
     missed: int = 0
+    cpu_seconds: float = 0.0  # the bot process's CPU over these calls
     latencies: list[float] = field(default_factory=list)
 
     def row(self) -> dict:
@@ -94,6 +99,7 @@ class Figures:
             **{k: v for k, v in self.__dict__.items() if k != "latencies"},
             "reply_p50": percentile(self.latencies, 50),
             "reply_p95": percentile(self.latencies, 95),
+            "cpu_per_call": self.cpu_seconds / self.calls if self.calls else None,
         }
 
 
@@ -163,11 +169,14 @@ def configure(stand_ins: StandInsProcess, transcripts: list[str]) -> None:
 
 
 async def bench(bot: str, conditions: list[Condition], calls: int, stand_ins, out, sounds):
-    server = BotProcess(bot, out, stand_ins.env()).start()
+    name, noise_filter = FILTERED.get(bot, (bot, "none"))
+    server = BotProcess(name, out, {**stand_ins.env(), "NOISE_FILTER": noise_filter}).start()
+    process = psutil.Process(server.pid)
     results = {}
     try:
         for condition in conditions:
             figures = Figures()
+            cpu = process.cpu_times()
             for _ in range(calls):
                 steps, transcripts = script(condition, sounds)
                 configure(stand_ins, transcripts)
@@ -179,6 +188,8 @@ async def bench(bot: str, conditions: list[Condition], calls: int, stand_ins, ou
                 server.wait_for_no_calls()
                 asked = llm_inputs(stand_ins)[asked_before:]
                 figures.self_replies += self_replies(asked, transcripts)
+            after = process.cpu_times()
+            figures.cpu_seconds = after.user + after.system - cpu.user - cpu.system
             results[condition.name] = figures.row()
             print(f"  {bot:9} {condition.name:22} {_line(results[condition.name])}", flush=True)
     finally:
@@ -193,15 +204,15 @@ def _line(row: dict) -> str:
         f"self-int {row['self_interruptions']}, self-replies {row['self_replies']}, "
         f"wordless {row['wordless_interruptions']}, greeting cut {row['greeting_cut']}, "
         f"premature {row['premature']}, missed {row['missed']}, reply {latency}"
-        f" ({row['calls']} calls, {row['failed']} failed)"
+        f", CPU {row['cpu_per_call']:.2f} s/call ({row['calls']} calls, {row['failed']} failed)"
     )
 
 
 def table(results: dict[str, dict]) -> str:
     lines = [
         "| condition | bot | self-interruptions | self-replies | wordless interruptions "
-        "| greeting cut | premature | missed | reply p50 / p95 |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| greeting cut | premature | missed | reply p50 / p95 | CPU s/call |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     names = list(dict.fromkeys(c for bot in results.values() for c in bot))
     for name in names:
@@ -214,7 +225,7 @@ def table(results: dict[str, dict]) -> str:
             lines.append(
                 f"| {name} ({r['calls']} calls) | {bot} | {r['self_interruptions']} "
                 f"| {r['self_replies']} | {r['wordless_interruptions']} | {r['greeting_cut']} "
-                f"| {r['premature']} | {r['missed']} | {latency} |"
+                f"| {r['premature']} | {r['missed']} | {latency} | {r['cpu_per_call']:.2f} |"
             )
     return "\n".join(lines)
 
@@ -251,7 +262,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--calls", type=int, default=3, help="calls per condition and bot (3)")
     p.add_argument("--conditions", default=",".join(CONDITIONS), help="comma-separated names")
-    p.add_argument("--bots", default=",".join(BOTS))
+    p.add_argument("--bots", default=",".join(BOTS), help="ours, baseline, ours+rnnoise")
     args = p.parse_args(argv)
     args.conditions = [c.strip() for c in args.conditions.split(",") if c.strip()]
     unknown = set(args.conditions) - set(CONDITIONS)
