@@ -15,7 +15,9 @@ line conditions come from simulator/line.py; the vendor stand-ins answer with re
 - greeting cut: calls whose greeting was cut before the caller asked anything;
 - premature replies: the bot talking into the caller's question;
 - missed replies: questions never answered;
-- reply latency p50 / p95 (end of the question to the answer's first audio, as heard).
+- reply latency p50 / p95 (end of the question to the answer's first audio, as heard);
+- CPU seconds per call of the bot's process, and for the barge-in conditions, how many of the
+  caller's interruptions cleared the bot and the slowest (caller's first word to `clear`).
 
 Nothing is asserted: these are measurements of this machine, now (tests/test_lines.py holds
 the behaviour). JSON goes to out/benchmarks/lines-<time>.json.
@@ -48,6 +50,7 @@ BOTS = ("ours", "baseline")
 # Cloud, so "ours" runs unfiltered here).
 FILTERED = {"ours+rnnoise": ("ours", "rnnoise")}
 QUESTION = "Where is my order?"
+BARGE_IN = "Sorry, what was my order number?"
 REPLY = "Your order one two three four is out for delivery and will reach you today before six."
 
 
@@ -56,6 +59,7 @@ class Condition:
     name: str
     line: LineConditions | None = None
     sound: str | None = None  # a wordless sound during the greeting and during the reply
+    barge_in: bool = False  # the caller talks over the answer (a real interruption)
     dialect: Dialect | None = None
 
 
@@ -67,6 +71,8 @@ CONDITIONS = {
         Condition("echo-10", LineConditions(echo_db=-10, echo_delay=0.2)),
         Condition("echo-10-400ms", LineConditions(echo_db=-10, echo_delay=0.4)),
         Condition("tracks-both", LineConditions(both_tracks=True)),
+        Condition("barge-in", barge_in=True),
+        Condition("barge-in-echo-10", LineConditions(echo_db=-10, echo_delay=0.2), barge_in=True),
         *(Condition(sound, sound=sound) for sound in SOUNDS),
         Condition("babble-30", LineConditions(noise="babble", noise_dbfs=-30)),
         Condition("tv-30", LineConditions(noise="tv", noise_dbfs=-30)),
@@ -93,6 +99,7 @@ class Figures:
     missed: int = 0
     cpu_seconds: float = 0.0  # the bot process's CPU over these calls
     latencies: list[float] = field(default_factory=list)
+    barge_ins: list[float | None] = field(default_factory=list)  # caller start to `clear`, s
 
     def row(self) -> dict:
         return {
@@ -100,11 +107,23 @@ class Figures:
             "reply_p50": percentile(self.latencies, 50),
             "reply_p95": percentile(self.latencies, 95),
             "cpu_per_call": self.cpu_seconds / self.calls if self.calls else None,
+            "barge_ins": len(self.barge_ins),
+            "barge_ins_missed": sum(b is None for b in self.barge_ins),
+            "barge_in_max": max((b for b in self.barge_ins if b is not None), default=None),
         }
 
 
 def script(condition: Condition, sounds: dict[str, Path]) -> tuple[list, list[str]]:
     """The call's steps and what the Deepgram stand-in hears in each caller utterance."""
+    if condition.barge_in:
+        steps = [
+            WaitForGreeting(),
+            Say("order_status"),
+            BargeIn("long_talk", after=0.8),
+            WaitForBot(timeout=15),
+            Hangup(),
+        ]
+        return steps, [QUESTION, BARGE_IN]
     if condition.sound is None:
         return [WaitForGreeting(), Say("order_status"), WaitForBot(timeout=15), Hangup()], [
             QUESTION
@@ -122,6 +141,10 @@ def script(condition: Condition, sounds: dict[str, Path]) -> tuple[list, list[st
     return steps, [heard, QUESTION, heard]
 
 
+def _sound(barge_in, report: CallReport) -> bool:
+    return report.replies[barge_in.reply - 1].audio in SOUNDS
+
+
 def measure(report: CallReport, figures: Figures) -> None:
     figures.calls += 1
     figures.failed += not report.ok
@@ -132,7 +155,10 @@ def measure(report: CallReport, figures: Figures) -> None:
             figures.self_interruptions += 1
         elif all(audio in SOUNDS for audio in near):
             figures.wordless_interruptions += 1
-    questions = [r for r in report.replies if r.audio not in SOUNDS]
+    figures.barge_ins += [
+        b.latency for b in report.barge_ins if b.reply > 0 and not _sound(b, report)
+    ]
+    questions = [r for r in report.replies if r.audio not in SOUNDS and not r.barge_in]
     first_question = questions[0].speech_start if questions and questions[0].speech_start else None
     if first_question is not None and any(t < first_question for t in report.clears):
         figures.greeting_cut += 1
@@ -205,14 +231,25 @@ def _line(row: dict) -> str:
         f"wordless {row['wordless_interruptions']}, greeting cut {row['greeting_cut']}, "
         f"premature {row['premature']}, missed {row['missed']}, reply {latency}"
         f", CPU {row['cpu_per_call']:.2f} s/call ({row['calls']} calls, {row['failed']} failed)"
+        + (
+            f", barge-ins missed {row['barge_ins_missed']}/{row['barge_ins']}, "
+            f"slowest clear {_s(row['barge_in_max'])}"
+            if row["barge_ins"]
+            else ""
+        )
     )
+
+
+def _s(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f} s"
 
 
 def table(results: dict[str, dict]) -> str:
     lines = [
         "| condition | bot | self-interruptions | self-replies | wordless interruptions "
-        "| greeting cut | premature | missed | reply p50 / p95 | CPU s/call |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| greeting cut | premature | missed | reply p50 / p95 | CPU s/call "
+        "| barge-ins cleared (slowest) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     names = list(dict.fromkeys(c for bot in results.values() for c in bot))
     for name in names:
@@ -225,9 +262,17 @@ def table(results: dict[str, dict]) -> str:
             lines.append(
                 f"| {name} ({r['calls']} calls) | {bot} | {r['self_interruptions']} "
                 f"| {r['self_replies']} | {r['wordless_interruptions']} | {r['greeting_cut']} "
-                f"| {r['premature']} | {r['missed']} | {latency} | {r['cpu_per_call']:.2f} |"
+                f"| {r['premature']} | {r['missed']} | {latency} | {r['cpu_per_call']:.2f} "
+                f"| {_barge(r)} |"
             )
     return "\n".join(lines)
+
+
+def _barge(row: dict) -> str:
+    if not row["barge_ins"]:
+        return "-"
+    cleared = row["barge_ins"] - row["barge_ins_missed"]
+    return f"{cleared}/{row['barge_ins']} ({_s(row['barge_in_max'])})"
 
 
 async def main_async(args: argparse.Namespace) -> int:

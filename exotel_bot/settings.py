@@ -23,7 +23,9 @@ from exotel_bot.call.languages import (
     check_supported,
     find_language,
 )
-from exotel_bot.services.noise_filter import NOISE_FILTERS
+
+# The caller-audio noise filters (exotel_bot/services/noise_filter.py).
+NOISE_FILTERS = ("none", "rnnoise", "krisp")
 
 # The API key each speech service needs; only the chosen services' keys are required.
 SERVICE_KEYS = {

@@ -55,7 +55,10 @@ def test_dockerfile_copies_everything_bot_imports():
 
 def test_requirements_pin_pipecat():
     requirements = (ROOT / "requirements.txt").read_text()
-    assert "pipecat-ai[silero,deepgram,openai,cartesia,sarvam,websocket]==1.14.0" in requirements
+    assert (
+        "pipecat-ai[silero,deepgram,openai,cartesia,sarvam,websocket,rnnoise]==1.14.0"
+        in requirements
+    )
 
 
 def test_the_deploy_command_is_installed():

@@ -12,7 +12,8 @@ caller (babble at -30 dBFS) would keep the VAD "speaking" and the caller's turn 
 long as the background lasts. `PhoneVAD` therefore also measures the background: the
 `BACKGROUND_PERCENTILE`th percentile of the last `BACKGROUND_SECS` of window levels (speech
 has gaps between words, where the background shows). A window counts as speech only when it
-is at least `ABOVE_BACKGROUND_DB` louder than that background. On a quiet line the background
+is louder than that background by its spread plus a margin (`ABOVE_BACKGROUND_DB`: 6 dB over
+steady hiss, up to 10 dB over babble). On a quiet line the background
 is far below speech and nothing changes; over noise, the caller's own words still stand out
 and the turn ends when they end. And no speech runs longer than `MAX_SPEECH_SECS`: sound that
 goes on that long without a gap is background, and the VAD takes its level as the new floor.
@@ -40,8 +41,11 @@ QUIET_WINDOW_DBFS = -50.0
 # The background level: this percentile of the window levels of the last BACKGROUND_SECS.
 BACKGROUND_SECS = 6.0
 BACKGROUND_PERCENTILE = 10
-# A window is speech only this many dB above the background (never below QUIET_WINDOW_DBFS).
-ABOVE_BACKGROUND_DB = 10.0
+# A window is speech only this many dB above the background (never below QUIET_WINDOW_DBFS):
+# the background's own spread (median minus floor) plus a margin, within these bounds. Steady
+# hiss needs little; babble, which rises and falls, needs more.
+ABOVE_BACKGROUND_DB = (6.0, 10.0)
+BACKGROUND_SPREAD_MARGIN_DB = 5.0
 # Speech without a gap for longer than this is background: its level becomes the floor.
 MAX_SPEECH_SECS = 12.0
 
@@ -87,8 +91,16 @@ class PhoneVAD(SileroVADAnalyzer):
       periodic model reset, which keeps the model's state in step.
     """
 
-    def __init__(self, *, sample_rate: int | None = None, params: VADParams | None = None):
+    def __init__(
+        self,
+        *,
+        sample_rate: int | None = None,
+        params: VADParams | None = None,
+        background_gate: bool = True,
+    ):
+        """`background_gate=False` decides exactly as pipecat's `SileroVADAnalyzer` does."""
         VADAnalyzer.__init__(self, sample_rate=sample_rate, params=params)
+        self._background_gate = background_gate
         self._model = _SharedSilero(silero_session())
         self._windows_since_reset = 0
         self._low_confidence_windows = 0
@@ -97,6 +109,7 @@ class PhoneVAD(SileroVADAnalyzer):
         self.skipped_windows = 0
         self._levels: deque[float] = deque()  # dBFS of the recent windows (BACKGROUND_SECS)
         self._floor_db = QUIET_WINDOW_DBFS  # the level of the background, dBFS
+        self._above_db = ABOVE_BACKGROUND_DB[1]  # how far above it speech must be, dB
         self._speech_windows = 0  # windows of speech in a row
         self.background_windows = 0  # loud windows not counted as speech (over the background)
 
@@ -136,20 +149,22 @@ class PhoneVAD(SileroVADAnalyzer):
         while len(self._levels) > windows:
             self._levels.popleft()
         if len(self._levels) % 4 == 0 or len(self._levels) == windows:
-            self._floor_db = max(
-                QUIET_WINDOW_DBFS, float(np.percentile(self._levels, BACKGROUND_PERCENTILE))
-            )
+            floor, median = np.percentile(self._levels, [BACKGROUND_PERCENTILE, 50])
+            self._floor_db = max(QUIET_WINDOW_DBFS, float(floor))
+            low, high = ABOVE_BACKGROUND_DB
+            spread = float(median - floor) + BACKGROUND_SPREAD_MARGIN_DB
+            self._above_db = min(high, max(low, spread))
 
     def _over_background(self, level: float) -> bool:
         """Loud enough above the background to be the caller (and not too long to be)."""
-        if level < self._floor_db + ABOVE_BACKGROUND_DB:
+        if level < self._floor_db + self._above_db:
             self._speech_windows = 0
             return False
         self._speech_windows += 1
         max_windows = MAX_SPEECH_SECS * self.sample_rate / self._vad_frames
         if self._speech_windows > max_windows:
             # No gap for MAX_SPEECH_SECS: this is the background now.
-            self._floor_db = max(self._floor_db, level - ABOVE_BACKGROUND_DB / 2)
+            self._floor_db = max(self._floor_db, level - self._above_db / 2)
             self._levels.clear()
             self._speech_windows = 0
             return False
@@ -160,8 +175,13 @@ class PhoneVAD(SileroVADAnalyzer):
         # comes first here (it is cheap) so a quiet window can skip the model.
         self._window_volume = super()._get_smoothed_volume(buffer)
         level = _rms_dbfs(buffer)
-        self._track_background(level)
-        if not self._over_background(level) and self._floor_db > QUIET_WINDOW_DBFS:
+        if self._background_gate:
+            self._track_background(level)
+        if (
+            self._background_gate
+            and self._floor_db > QUIET_WINDOW_DBFS
+            and not self._over_background(level)
+        ):
             self.background_windows += self._window_volume >= self._params.min_volume
             self._skipped.append(buffer)  # the model's state stays in step (see _catch_up)
             self._maybe_reset_model(0.0)

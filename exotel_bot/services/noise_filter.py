@@ -23,8 +23,6 @@ from functools import cache
 from loguru import logger
 from pipecat.audio.filters.base_audio_filter import BaseAudioFilter
 
-NOISE_FILTERS = ("none", "rnnoise", "krisp")
-
 _failed: set[str] = set()
 
 
@@ -71,7 +69,7 @@ def rnnoise_filter() -> BaseAudioFilter | None:
 
 
 def noise_filter(kind: str) -> BaseAudioFilter | None:
-    """The caller-audio filter for one call: `kind` is one of NOISE_FILTERS (settings check it)."""
+    """The caller-audio filter for one call: `kind` is one of settings.NOISE_FILTERS."""
     if kind == "krisp":
         return krisp_filter()
     if kind == "rnnoise":
