@@ -562,8 +562,9 @@ class _Call:
         line, at = self.line, self.chunks_sent * self.chunk_samples
         if line is not None:
             deadline += line.send_delay(self.chunks_sent, self.chunk_s)
-            samples = line.caller_chunk(samples, at, self.chunk_samples, self.playback)
         await self.wait_until(deadline)
+        if line is not None:  # mixed now: the echo's bot audio has played by now
+            samples = line.caller_chunk(samples, at, self.chunk_samples, self.playback)
         if samples is None:
             payload = self.silence_payload
         else:
