@@ -128,7 +128,8 @@ def script(condition: Condition, sounds: dict[str, Path]) -> tuple[list, list[st
         return [WaitForGreeting(), Say("order_status"), WaitForBot(timeout=15), Hangup()], [
             QUESTION
         ]
-    heard = "Hmm." if condition.sound == "hmm" else ""  # Deepgram writes no words for a cough
+    # What Deepgram writes: "Hmm." for a hum, nothing for a cough; a click is no utterance.
+    heard = {"hmm": ["Hmm."], "cough": [""]}.get(condition.sound, [])
     sound = sounds[condition.sound]
     steps = [
         BargeIn(sound, after=0.4),
@@ -138,7 +139,7 @@ def script(condition: Condition, sounds: dict[str, Path]) -> tuple[list, list[st
         WaitForBot(timeout=15),
         Hangup(),
     ]
-    return steps, [heard, QUESTION, heard]
+    return steps, [*heard, QUESTION, *heard]
 
 
 def _sound(barge_in, report: CallReport) -> bool:
