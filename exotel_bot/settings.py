@@ -24,6 +24,9 @@ from exotel_bot.languages import (
     find_language,
 )
 
+# The caller-audio noise filters (exotel_bot/services/noise_filter.py).
+NOISE_FILTERS = ("none", "rnnoise", "krisp")
+
 # The API key each speech service needs; only the chosen services' keys are required.
 SERVICE_KEYS = {
     "deepgram": "DEEPGRAM_API_KEY",
@@ -103,6 +106,8 @@ class Settings(BaseSettings):
     sarvam_stt_model: str = "saaras:v3-realtime"
     sarvam_tts_model: str = "bulbul:v3"
     sarvam_voice: str = "priya"
+    # Caller-audio noise filter (exotel_bot/services/noise_filter.py): none, rnnoise, krisp
+    noise_filter: Annotated[str, AfterValidator(str.lower)] = "krisp"
 
     deepgram_base_url: Annotated[str, _url("ws", "wss", "http", "https")] = ""
     openai_base_url: Annotated[str | None, _url("http", "https")] = None
@@ -209,6 +214,10 @@ class Settings(BaseSettings):
         if self.stt_service not in STT_SERVICES:
             raise ValueError(
                 f"STT_SERVICE={self.stt_service!r} must be one of {', '.join(STT_SERVICES)}"
+            )
+        if self.noise_filter not in NOISE_FILTERS:
+            raise ValueError(
+                f"NOISE_FILTER={self.noise_filter!r} must be one of {', '.join(NOISE_FILTERS)}"
             )
         if self.tts_service not in TTS_SERVICES:
             raise ValueError(

@@ -36,6 +36,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidSta
 
 from simulator.audio import load_wav, resolve_audio, voiced_span, write_wav
 from simulator.dialect import Dialect
+from simulator.line import Line, LineConditions
 
 SUPPORTED_SAMPLE_RATES = (8000, 16000, 24000)
 CHUNK_MS_RANGE = (20, 2000)
@@ -475,6 +476,7 @@ class _Call:
         record: bool,
         hangup_after: float | None,
         dialect: Dialect | None = None,
+        line: LineConditions | None = None,
     ):
         self.report = report
         self.dialect = dialect or Dialect()
@@ -486,7 +488,8 @@ class _Call:
         self.chunk_samples = rate * chunk_ms // 1000
         silence = np.zeros(self.chunk_samples, dtype=np.int16)
         self.silence_payload = base64.b64encode(self.dialect.encode(silence)).decode()
-        self.playback = Playback(rate, keep_audio=record)
+        self.line = Line(line, rate) if line is not None else None  # simulator/line.py
+        self.playback = Playback(rate, keep_audio=record or bool(line and line.keeps_bot_audio))
         self.caller_audio: list[tuple[int, np.ndarray]] | None = [] if record else None
         self.loop = asyncio.get_running_loop()
         self.ws: ClientConnection | None = None
@@ -569,7 +572,13 @@ class _Call:
         has been "spoken", at t0 + (k+1) * chunk: deadlines come from the chunk count, so
         pacing never drifts, and a late loop catches up instead of slowing the line down.
         """
-        await self.wait_until(self.t0 + (self.chunks_sent + 1) * self.chunk_s)
+        deadline = self.t0 + (self.chunks_sent + 1) * self.chunk_s
+        line, at = self.line, self.chunks_sent * self.chunk_samples
+        if line is not None:
+            deadline += line.send_delay(self.chunks_sent, self.chunk_s)
+        await self.wait_until(deadline)
+        if line is not None:  # mixed now: the echo's bot audio has played by now
+            samples = line.caller_chunk(samples, at, self.chunk_samples, self.playback)
         if samples is None:
             payload = self.silence_payload
         else:
@@ -582,6 +591,11 @@ class _Call:
             "timestamp": self.dialect.value(round(self.chunks_sent * self.chunk_s * 1000)),
             "payload": payload,
         }
+        if line is not None and line.conditions.both_tracks:
+            await self.send(self.stream_event("media", media={**media, "track": "inbound"}))
+            bot = line.outbound_chunk(at, self.chunk_samples, self.playback)
+            outbound = base64.b64encode(self.dialect.encode(bot)).decode()
+            media = {**media, "payload": outbound, "track": "outbound"}
         await self.send(self.stream_event("media", media=media))
 
     async def wait_until(self, deadline: float) -> None:
@@ -1107,6 +1121,7 @@ async def run_call(
     connect_timeout: float = 10,
     hangup_after: float | None = None,
     dialect: Dialect | None = None,
+    line: LineConditions | None = None,
 ) -> CallReport:
     """Play one Exotel call against `url` and report what the caller experienced.
 
@@ -1114,7 +1129,8 @@ async def run_call(
     refuses, closes early or sends garbage gives a report with `error` / `ended_by` set.
     `hangup_after` hangs up that many seconds after `start`, whatever the script is doing.
     `dialect` shapes the messages (key style, ids, numbers, encoding, `connected`; see
-    simulator/dialect.py); the default is Exotel's documented Voicebot shape.
+    simulator/dialect.py); the default is Exotel's documented Voicebot shape. `line` adds
+    line conditions (echo, noise, both tracks, jitter: simulator/line.py).
     """
     dialect = dialect or Dialect()
     if dialect.mulaw and sample_rate != 8000:
@@ -1137,7 +1153,12 @@ async def run_call(
     start = _start_message(report, dialect, account_sid, from_number, to_number, custom_parameters)
     record = record_path is not None
     call = _Call(
-        report, account_sid=account_sid, record=record, hangup_after=hangup_after, dialect=dialect
+        report,
+        account_sid=account_sid,
+        record=record,
+        hangup_after=hangup_after,
+        dialect=dialect,
+        line=line,
     )
     await call.run(dial_url, _connect_kwargs(dial_url, all_headers, connect_timeout), start, steps)
     if record_path is not None and call.ws is not None:

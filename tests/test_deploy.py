@@ -61,7 +61,7 @@ def test_requirements_allow_the_pipecat_releases_the_suite_proved():
     from packaging.specifiers import SpecifierSet
 
     requirements = (ROOT / "requirements.txt").read_text()
-    line = "pipecat-ai[silero,deepgram,openai,cartesia,sarvam,websocket]>=1.14,<1.15"
+    line = "pipecat-ai[silero,deepgram,openai,cartesia,sarvam,websocket,rnnoise]>=1.14,<1.15"
     assert line in requirements
     assert version("pipecat-ai") in SpecifierSet(">=1.14,<1.15")
 

@@ -137,6 +137,15 @@ async def test_mid_sentence_pause_waits_for_the_rest(monkeypatch):
     assert t.events == [("inference", None), ("stopped", False)]
 
 
+async def test_a_turn_past_its_bound_ends_at_the_next_pause(monkeypatch):
+    """Talk that goes on and on (or a background the VAD still hears) gets an answer: a turn
+    older than MAX_TURN_SECS ends at the next pause, even mid-sentence."""
+    monkeypatch.setattr(turns, "MAX_TURN_SECS", 0.0)
+    t = await Turns().start()
+    await t.send(speaks(), stops(), final("My order number is"))
+    assert t.events == [("inference", None), ("stopped", False)]
+
+
 async def test_an_unfinished_sentence_is_answered_after_the_wait(monkeypatch):
     monkeypatch.setattr(turns, "INCOMPLETE_WAIT_SECS", 0.1)
     monkeypatch.setattr(turns, "UNSURE_WAIT_SECS", 0.1)

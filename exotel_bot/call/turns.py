@@ -46,6 +46,7 @@ from pipecat.turns.types import ProcessFrameResult, UserTurnSpeculation
 from pipecat.turns.user_stop import BaseUserTurnStopStrategy, NormalizedMatch
 from pipecat.turns.user_turn_strategies import UserTurnStrategies
 
+from exotel_bot.call.echo import PhoneTurnStartStrategy
 from exotel_bot.call.vad import PhoneVAD
 from exotel_bot.frames import UserWentQuietFrame
 
@@ -61,6 +62,10 @@ INCOMPLETE_WAIT_SECS = 1.8  # ...ends mid-sentence ("My order number is")
 UNSURE_WAIT_SECS = 0.6  # ...has no punctuation to go by
 # How long to wait for Deepgram's final transcript before deciding on what is in hand.
 STT_WAIT_SECS = 1.0
+# A caller turn this long (seconds since it started) ends at the caller's next pause, whatever
+# its words say. With PhoneVAD's MAX_SPEECH_SECS (12 s of sound without a gap is background),
+# no turn runs longer than MAX_TURN_SECS + MAX_SPEECH_SECS + STT_WAIT_SECS (33 s).
+MAX_TURN_SECS = 20.0
 
 COMPLETE, INCOMPLETE, UNSURE = "complete", "incomplete", "unsure"
 
@@ -155,6 +160,7 @@ class PhoneTurnStopStrategy(BaseUserTurnStopStrategy):
         self._final_is_latest = False  # no interim came after the last final
         self._vad_speaking = False
         self._stopped_at: float | None = None  # when the VAD last said the caller stopped
+        self._turn_started_at: float | None = None
         self._timer: asyncio.Task | None = None
         self._speculation: UserTurnSpeculation | None = None
         self._match = NormalizedMatch()
@@ -237,7 +243,8 @@ class PhoneTurnStopStrategy(BaseUserTurnStopStrategy):
         if not self._text:
             return  # nothing to answer yet (pipecat's turn watchdog still runs)
         verdict = text_verdict(self._text)
-        if verdict == COMPLETE:
+        started = self._turn_started_at
+        if verdict == COMPLETE or (started and time.monotonic() - started > MAX_TURN_SECS):
             await self._end_turn()
             return
         logger.debug(f"Caller's turn {verdict}: {self._text!r}; waiting for more")
@@ -288,9 +295,11 @@ class PhoneTurnStopStrategy(BaseUserTurnStopStrategy):
 
     async def handle_user_turn_started(self):
         self._confirmed = False
+        self._turn_started_at = time.monotonic()
         await self._reset()
 
     async def handle_user_turn_stopped(self):
+        self._turn_started_at = None
         await self._reset()
 
     async def cleanup(self):
@@ -304,9 +313,12 @@ def phone_vad() -> PhoneVAD:
 
 
 def phone_turn_strategies(vad: PhoneVAD | None = None) -> UserTurnStrategies:
-    """Start a turn on voice (or words); end it on what the final transcript says.
+    """Start a turn on the caller's words (not a sound, not the bot's echo: call/echo.py);
+    end it on what the final transcript says.
 
     Pass the call's VAD (`phone_vad()`, the same object given to the user aggregator) so the
     LLM can start as soon as the caller goes quiet, inside the VAD's stop window.
     """
-    return UserTurnStrategies(stop=[PhoneTurnStopStrategy(vad=vad)])
+    return UserTurnStrategies(
+        start=[PhoneTurnStartStrategy()], stop=[PhoneTurnStopStrategy(vad=vad)]
+    )

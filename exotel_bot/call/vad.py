@@ -6,6 +6,17 @@ An ONNX session keeps no state between runs, so calls can share one; what belong
 (Silero's recurrent state, its audio context, the VAD state machine) stays in `PhoneVAD`,
 one per call. `warm_up()` loads and runs the model at startup, so the first call is as quick
 as the tenth.
+
+Background noise. Silero calls any voice speech, so a TV or other people talking behind the
+caller (babble at -30 dBFS) would keep the VAD "speaking" and the caller's turn open for as
+long as the background lasts. `PhoneVAD` therefore also measures the background: the
+`BACKGROUND_PERCENTILE`th percentile of the last `BACKGROUND_SECS` of window levels (speech
+has gaps between words, where the background shows). A window counts as speech only when it
+is louder than that background by its spread plus a margin (`ABOVE_BACKGROUND_DB`: 6 dB over
+steady hiss, up to 10 dB over babble). On a quiet line the background
+is far below speech and nothing changes; over noise, the caller's own words still stand out
+and the turn ends when they end. And no speech runs longer than `MAX_SPEECH_SECS`: sound that
+goes on that long without a gap is background, and the VAD takes its level as the new floor.
 """
 
 from __future__ import annotations
@@ -27,6 +38,16 @@ MAX_SKIPPED_WINDOWS = 256
 
 # A window this quiet (RMS, dB below full scale) is not speech to Silero; see PhoneVAD.
 QUIET_WINDOW_DBFS = -50.0
+# The background level: this percentile of the window levels of the last BACKGROUND_SECS.
+BACKGROUND_SECS = 6.0
+BACKGROUND_PERCENTILE = 10
+# A window is speech only this many dB above the background (never below QUIET_WINDOW_DBFS):
+# the background's own spread (median minus floor) plus a margin, within these bounds. Steady
+# hiss needs little; babble, which rises and falls, needs more.
+ABOVE_BACKGROUND_DB = (6.0, 10.0)
+BACKGROUND_SPREAD_MARGIN_DB = 5.0
+# Speech without a gap for longer than this is background: its level becomes the floor.
+MAX_SPEECH_SECS = 12.0
 
 _lock = threading.Lock()
 _silero: onnxruntime.InferenceSession | None = None
@@ -70,14 +91,27 @@ class PhoneVAD(SileroVADAnalyzer):
       periodic model reset, which keeps the model's state in step.
     """
 
-    def __init__(self, *, sample_rate: int | None = None, params: VADParams | None = None):
+    def __init__(
+        self,
+        *,
+        sample_rate: int | None = None,
+        params: VADParams | None = None,
+        background_gate: bool = True,
+    ):
+        """`background_gate=False` decides exactly as pipecat's `SileroVADAnalyzer` does."""
         VADAnalyzer.__init__(self, sample_rate=sample_rate, params=params)
+        self._background_gate = background_gate
         self._model = _SharedSilero(silero_session())
         self._windows_since_reset = 0
         self._low_confidence_windows = 0
         self._window_volume = 0.0
         self._skipped: deque[bytes] = deque(maxlen=MAX_SKIPPED_WINDOWS)
         self.skipped_windows = 0
+        self._levels: deque[float] = deque()  # dBFS of the recent windows (BACKGROUND_SECS)
+        self._floor_db = QUIET_WINDOW_DBFS  # the level of the background, dBFS
+        self._above_db = ABOVE_BACKGROUND_DB[1]  # how far above it speech must be, dB
+        self._speech_windows = 0  # windows of speech in a row
+        self.background_windows = 0  # loud windows not counted as speech (over the background)
 
     @property
     def state(self) -> VADState:
@@ -103,14 +137,59 @@ class PhoneVAD(SileroVADAnalyzer):
         windows = max(1, round(stop_secs * self.sample_rate / self._vad_frames))
         self._vad_stop_frames = min(self._vad_stop_frames, windows)
 
+    @property
+    def background_dbfs(self) -> float:
+        """The background level the caller's speech must rise above, dBFS."""
+        return self._floor_db
+
+    def _track_background(self, level: float) -> None:
+        """Keep the last BACKGROUND_SECS of window levels and the floor they make."""
+        windows = max(1, round(BACKGROUND_SECS * self.sample_rate / self._vad_frames))
+        self._levels.append(level)
+        while len(self._levels) > windows:
+            self._levels.popleft()
+        if len(self._levels) % 4 == 0 or len(self._levels) == windows:
+            floor, median = np.percentile(self._levels, [BACKGROUND_PERCENTILE, 50])
+            self._floor_db = max(QUIET_WINDOW_DBFS, float(floor))
+            low, high = ABOVE_BACKGROUND_DB
+            spread = float(median - floor) + BACKGROUND_SPREAD_MARGIN_DB
+            self._above_db = min(high, max(low, spread))
+
+    def _over_background(self, level: float) -> bool:
+        """Loud enough above the background to be the caller (and not too long to be)."""
+        if level < self._floor_db + self._above_db:
+            self._speech_windows = 0
+            return False
+        self._speech_windows += 1
+        max_windows = MAX_SPEECH_SECS * self.sample_rate / self._vad_frames
+        if self._speech_windows > max_windows:
+            # No gap for MAX_SPEECH_SECS: this is the background now.
+            self._floor_db = max(self._floor_db, level - self._above_db / 2)
+            self._levels.clear()
+            self._speech_windows = 0
+            return False
+        return True
+
     def voice_confidence(self, buffer: bytes) -> float:
         # The base class asks for the confidence, then the volume, of each window; the volume
         # comes first here (it is cheap) so a quiet window can skip the model.
         self._window_volume = super()._get_smoothed_volume(buffer)
+        level = _rms_dbfs(buffer)
+        if self._background_gate:
+            self._track_background(level)
+        if (
+            self._background_gate
+            and self._floor_db > QUIET_WINDOW_DBFS
+            and not self._over_background(level)
+        ):
+            self.background_windows += self._window_volume >= self._params.min_volume
+            self._skipped.append(buffer)  # the model's state stays in step (see _catch_up)
+            self._maybe_reset_model(0.0)
+            return 0.0
         if (
             self._vad_state == VADState.QUIET
             and self._window_volume < self._params.min_volume
-            and _rms_dbfs(buffer) < QUIET_WINDOW_DBFS
+            and level < QUIET_WINDOW_DBFS
         ):
             self.skipped_windows += 1
             self._skipped.append(buffer)

@@ -21,6 +21,12 @@ Two limits keep one hostile caller from costing the other calls: messages over
 `max_message_bytes` are dropped unread (server.py's uvicorn refuses them even earlier), and
 caller audio arriving faster than real time, beyond a few seconds of catch-up, is dropped
 instead of being fed to the VAD, the turn model and Deepgram.
+
+Tracks: a stream set to `tracks: both` (Exotel's "Updated Extension Guide (Beta)") sends the
+bot's own audio back as `media` with `"track": "outbound"` beside the caller's `"inbound"`.
+Only the caller's track (`inbound`, or no `track` at all, as on a default stream) is heard;
+any other track is dropped before the real-time budget and counted in `other_track_chunks`,
+so the bot never hears itself as the caller and the second track cannot crowd out the first.
 """
 
 from __future__ import annotations
@@ -52,6 +58,8 @@ from exotel_bot.wire.media_format import MULAW
 
 # Exotel events that need nothing from us (`clear` is ours to send, not to receive).
 QUIET_EVENTS = ("connected", "start", "clear")
+# `media.track` values that carry the caller (Exotel's extension guide; absent = inbound).
+CALLER_TRACKS = ("inbound", "inbound_track")
 KEYPAD = {entry.value: entry for entry in KeypadEntry}
 
 DEFAULT_MAX_MESSAGE_BYTES = 256 * 1024
@@ -110,6 +118,7 @@ class ExotelSerializer(ExotelFrameSerializer):
         self._audio_budget = RealTimeBudget()
         self._warned: set[str] = set()
         self.dropped = 0
+        self.other_track_chunks = 0  # `media` of another track (the bot's own audio): dropped
         self._sequence = 0  # outbound messages sent
         self._chunk = 0  # outbound media payloads sent
         self._sent_samples = 0  # outbound audio sent, in samples at the stream's rate
@@ -229,6 +238,15 @@ class ExotelSerializer(ExotelFrameSerializer):
 
     async def _caller_audio(self, message: dict) -> Frame | None:
         media = read(message, "media")
+        track = as_text(read(media, "track"))
+        if track is not None and track.strip().lower() not in CALLER_TRACKS:
+            self.other_track_chunks += 1  # not the caller: never heard, never budgeted
+            if "track" not in self._warned:
+                self._warned.add("track")
+                logger.info(
+                    f"Ignoring Exotel media of track {track[:20]!r} (only inbound is heard)"
+                )
+            return None
         payload = read(media, "payload")
         if not payload or not isinstance(payload, str):
             self._drop("a media message without a payload")

@@ -10,7 +10,7 @@ from pipecat.transports.websocket.fastapi import (
 )
 from starlette.websockets import WebSocket
 
-from exotel_bot.services.krisp import krisp_filter
+from exotel_bot.services.noise_filter import noise_filter
 from exotel_bot.settings import Settings
 from exotel_bot.wire.client import TimedWebsocketClient
 from exotel_bot.wire.handshake import ExotelCall
@@ -96,7 +96,7 @@ def exotel_transport(websocket: WebSocket, call: ExotelCall, settings: Settings)
             audio_in_enabled=True,
             audio_out_enabled=True,
             audio_in_sample_rate=call.listen_sample_rate,
-            audio_in_filter=krisp_filter(),  # Krisp noise filter on Pipecat Cloud, else None
+            audio_in_filter=noise_filter(settings.noise_filter),  # NOISE_FILTER
             audio_out_sample_rate=call.sample_rate,
             audio_out_10ms_chunks=outbound_payload_ms(settings.audio_chunk_ms) // 10,
             # The bot hangs up only once Exotel confirms the goodbye was heard (a `mark` echo,

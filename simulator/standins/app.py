@@ -12,6 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
+from .bot_speech import BotSpeech
 from .cartesia import CartesiaStandIn
 from .config import StandInConfig
 from .deepgram import DeepgramStandIn
@@ -83,6 +84,8 @@ class StandIns:
         self.cartesia = CartesiaStandIn(self.config)
         self.sarvam_stt = SarvamSttStandIn(self.config)
         self.sarvam_tts = SarvamTtsStandIn(self.config)
+        # What the TTS spoke, so the STT hears the bot's voice when it comes back.
+        self.bot_speech = self.cartesia.bot_speech = self.deepgram.bot_speech = BotSpeech()
         self._runner: web.AppRunner | None = None
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -105,6 +108,7 @@ class StandIns:
         self.cartesia.reset()
         self.sarvam_stt.reset()
         self.sarvam_tts.reset()
+        self.bot_speech.reset()
 
     def state(self) -> dict[str, Any]:
         """What was recorded so far, as JSON-ready data (no audio bytes)."""

@@ -19,6 +19,7 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from . import espeak
+from .bot_speech import BotSpeech
 from .config import StandInConfig
 from .records import ConnectionRecords
 from .synth import speech_pcm
@@ -198,6 +199,7 @@ class _Session:
             duration_s = max(floor_ms, tts.ms_per_char * len(text.strip())) / 1000
             pcm = speech_pcm(sample_rate, round(sample_rate * duration_s))
         step = max(2, int(sample_rate * tts.chunk_ms / 1000) * 2)
+        self.owner.bot_speech.add(sample_rate, pcm, text)  # the STT stand-in can hear it back
         ctx.stats["sample_rate"] = sample_rate
         want_timestamps = tts.send_timestamps and request.get("add_timestamps", False)
         started, sent_s = loop.time(), 0.0
@@ -275,6 +277,8 @@ def _timestamps(context_id: str, words: list[list[Any]]) -> dict[str, Any]:
 
 class CartesiaStandIn(ConnectionRecords[CartesiaConnection]):
     """Serves ``/tts/websocket`` and records every request message."""
+
+    bot_speech: BotSpeech = BotSpeech()  # replaced by StandIns with the one the STT reads
 
     def state(self) -> dict[str, Any]:
         return {

@@ -20,6 +20,15 @@ whole line was sent (within the endpointing window), the final came in a pause t
 not mark: that speech adds no words (it does not take the next line), and the connection
 counts an ``unmarked_pauses``, so a test or benchmark can tell it measured the script, not the
 bot.
+
+The bot's own voice is heard as the bot's words: a new utterance is held until
+``ECHO_PROBE_S`` of it is loud (a few loud frames of background take no script line), then
+compared with what the TTS produced lately (standins/bot_speech.py); if it is the bot's
+voice coming back (echo, the other track), its words are the bot's, as a real Deepgram would
+write them, and it takes no script
+line. Speech is found relative to the background too: a frame is loud when it is above
+``energy_threshold_dbfs`` and ``ABOVE_BACKGROUND_DB`` over the quietest frames of the last
+``BACKGROUND_S`` (Deepgram's model picks the foreground voice out of steady noise).
 """
 
 from __future__ import annotations
@@ -38,6 +47,7 @@ from typing import Any
 import numpy as np
 from aiohttp import WSMsgType, web
 
+from .bot_speech import BotSpeech
 from .config import StandInConfig
 from .records import ConnectionRecords
 
@@ -50,6 +60,13 @@ PAUSE_S = 0.07
 # without marks is heard when the VAD stops (as pipecat's own Finalize asks), not sooner.
 UNMARKED_QUIET_S = 0.2
 _PUNCTUATION = ".,!?;:\"'"
+# Audio of a new utterance compared with the bot's recent speech before its words are chosen.
+ECHO_PROBE_S = 0.12
+# Background: this percentile of the frame energies of the last BACKGROUND_S seconds; a frame
+# is speech only ABOVE_BACKGROUND_DB over it.
+BACKGROUND_S = 6.0
+BACKGROUND_PERCENTILE = 10
+ABOVE_BACKGROUND_DB = 10.0
 
 
 @dataclass
@@ -71,6 +88,7 @@ class DeepgramConnection:
     closestream_count: int = 0
     interim_count: int = 0
     unmarked_pauses: int = 0  # speech went on after its whole line was in a final
+    echo_utterances: int = 0  # utterances heard as the bot's own voice (its words sent)
     unmarked_at: list[str] = field(default_factory=list)  # "<line> @ <audio seconds>"
     audio_bytes_total: int = 0
     finals: list[dict[str, Any]] = field(default_factory=list)
@@ -109,6 +127,7 @@ class DeepgramConnection:
                 "closestream_count": self.closestream_count,
                 "interim_count": self.interim_count,
                 "unmarked_pauses": self.unmarked_pauses,
+                "echo_utterances": self.echo_utterances,
                 "unmarked_at": list(self.unmarked_at),
                 "audio_bytes_total": self.audio_bytes_total,
                 "audio_bytes_kept": len(self._audio),
@@ -178,6 +197,9 @@ class _Utterance:
     sent: int = 0  # parts already in a final transcript
     since: float = 0.0  # audio time of the first word not yet in a final
     unsent_audio: bool = True  # loud audio since the last final
+    probing: bool = False  # its words wait for the echo check (see _resolve)
+    echo: bool = False  # the bot's own voice
+    probed_at: float = 0.0  # audio time of the last echo check
 
     def words(self, first: int, end: int) -> list[str]:
         return " ".join(self.parts[first:end]).split()
@@ -208,6 +230,9 @@ class _Session:
         self.utt: _Utterance | None = None
         self.finished: _Utterance | None = None  # the line last sent whole, for a while
         self.tasks: set[asyncio.Task] = set()
+        self.bot_speech = owner.bot_speech
+        self.recent = np.zeros(0, dtype=np.int16)  # the last second of audio (echo probe)
+        self.energies: list[float] = []  # per frame, the last BACKGROUND_S (background)
 
     # Settings are read live so tests can change them mid-call.
     def _endpoint_s(self) -> float:
@@ -247,9 +272,17 @@ class _Session:
         if count == 0:
             return
         samples = np.frombuffer(buf, dtype="<i2", count=count * self.frame_samples)
+        self.recent = np.concatenate([self.recent, samples])[-self.sample_rate :]
         frames = samples.reshape(count, self.frame_samples).astype(np.float32)
         energy = np.einsum("ij,ij->i", frames, frames)  # sum of squares per frame
-        loud = energy >= self._threshold() ** 2 * self.frame_samples
+        keep = round(BACKGROUND_S / FRAME_S)
+        self.energies = (self.energies + energy.tolist())[-keep:]
+        background = float(np.percentile(self.energies, BACKGROUND_PERCENTILE))
+        floor = max(
+            self._threshold() ** 2 * self.frame_samples,
+            background * 10 ** (ABOVE_BACKGROUND_DB / 10),
+        )
+        loud = energy >= floor
         if self.utt is None and not loud.any():
             self.audio_s += count * FRAME_S
             return
@@ -271,6 +304,17 @@ class _Session:
                 utt.unsent_audio, utt.since = True, t0
             utt.loud_s += FRAME_S
             utt.last_loud = t
+            if utt.probing and utt.loud_s >= ECHO_PROBE_S:
+                self._resolve(utt)
+            elif utt.echo and t - utt.probed_at >= ECHO_PROBE_S:
+                utt.probed_at = t
+                heard = self.recent[-round(ECHO_PROBE_S * self.sample_rate) :]
+                if not self.bot_speech.echo_words(heard, self.sample_rate):
+                    # The caller talks over the echo, louder: from here it is the caller.
+                    utt = self.utt = _Utterance(
+                        start=t0, last_loud=t, last_interim=t0, parts=[""], since=t0
+                    )
+                    self._take_line(utt)
             if await self._maybe_drop_mid_utterance(utt):
                 return
         elif utt is None or not utt.unsent_audio:
@@ -299,11 +343,33 @@ class _Session:
             return _Utterance(
                 start=t0, last_loud=t, last_interim=t0, parts=[""], since=t0, current=0
             )
-        line = self.config.take_transcript()
-        parts = [part.strip() for part in line.split("|") if part.strip()] or [""]
+        # Its words are chosen once ECHO_PROBE_S of it is loud (see _resolve): a few loud
+        # frames of background take no script line.
         return _Utterance(
-            start=t0, last_loud=t, last_interim=t0, parts=parts, since=t0, marked="|" in line
+            start=t0, last_loud=t, last_interim=t0, parts=[""], since=t0, probing=True
         )
+
+    def _take_line(self, utt: _Utterance) -> None:
+        line = self.config.take_transcript()
+        utt.parts = [part.strip() for part in line.split("|") if part.strip()] or [""]
+        utt.marked = "|" in line
+
+    def _resolve(self, utt: _Utterance) -> None:
+        """The bot's voice coming back gets the bot's words; anything else, a script line."""
+        utt.probing = False
+        heard = self.recent[-max(1, round((self.audio_s - utt.start) * self.sample_rate)) :]
+        words = (
+            self.bot_speech.echo_words(heard, self.sample_rate)
+            if self.bot_speech.recent()
+            else None
+        )
+        if words:
+            utt.parts, utt.marked, utt.echo = [words], False, True
+            utt.probed_at = self.audio_s
+            with self.record._lock:
+                self.record.echo_utterances += 1
+        else:
+            self._take_line(utt)
 
     async def _maybe_drop_mid_utterance(self, utt: _Utterance) -> bool:
         """The `drop_mid_utterance` fault: close with 1011 while the caller is speaking."""
@@ -321,6 +387,10 @@ class _Session:
 
     async def _send_interim(self, utt: _Utterance, now: float) -> None:
         """The words since the last final, as many as `words_per_second` allows so far."""
+        if utt.probing:
+            if utt.loud_s < ECHO_PROBE_S:
+                return
+            self._resolve(utt)
         words = utt.words(utt.sent, utt.current + 1)
         if not words:
             return
@@ -346,6 +416,11 @@ class _Session:
         utt = self.utt
         if utt is not None and not utt.sent and utt.loud_s * 1000 < self.config.stt.min_speech_ms:
             self.utt = utt = None  # a click, not speech
+        if utt is not None and utt.probing:
+            if utt.loud_s < ECHO_PROBE_S:
+                self.utt = utt = None  # a few loud frames: background, not words
+            else:
+                self._resolve(utt)
         words: list[str] = []
         if utt is not None:
             # Parts spoken to the end: the one in progress counts once the caller is quiet.
@@ -465,6 +540,7 @@ class DeepgramStandIn(ConnectionRecords[DeepgramConnection]):
     def __init__(self, config: StandInConfig):
         super().__init__(config)
         self.delay_next_accept = False  # after a drop_mid_utterance: stt.reconnect_delay
+        self.bot_speech = BotSpeech()  # StandIns shares the TTS stand-ins' one
 
     def reset(self) -> None:
         super().reset()
