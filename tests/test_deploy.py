@@ -1,15 +1,28 @@
-"""Deploy files: pcc-deploy.toml loads with the CLI's loader; the image has what bot.py needs."""
+"""Deploy files: pcc-deploy.toml loads with the CLI's loader; the image has what bot.py needs.
+
+The build context is packed exactly as `pipecat cloud deploy` packs it (pipecatcloud's own
+`get_exclusions` and `create_deterministic_tarball`), and a call is taken by the files that
+context holds, laid out as the Dockerfile's COPY lines lay them out in the image.
+"""
 
 from __future__ import annotations
 
 import ast
+import io
 import os
 import re
 import shutil
 import subprocess
 import sys
+import tarfile
+from pathlib import Path
 
-from tests.conftest import ROOT
+import numpy as np
+import pytest
+
+from simulator.caller import Dtmf, Hangup, WaitForBot, WaitForGreeting, run_call
+from tests.conftest import ROOT, SECRET_KEYS, BotServer, spoken
+from tests.test_vendor_failures import first_bot_audio, vendor_failures_logged
 
 
 def test_pcc_deploy_toml_loads_with_the_cli_loader(monkeypatch):
@@ -75,3 +88,109 @@ def test_pcc_deploy_turns_on_krisp_for_phone_lines(monkeypatch):
     from pipecatcloud._utils.deploy_utils import load_deploy_config_file
 
     assert load_deploy_config_file().krisp_viva.audio_filter == "tel"  # the telephony model
+
+
+# --- The cloud build context --------------------------------------------------------------------
+
+
+def unpack_cloud_build_context(into: Path) -> Path:
+    """The repository's build context, packed by pipecatcloud's own functions (what
+    `pipecat cloud deploy` uploads), unpacked into `into`/context."""
+    from pipecatcloud._utils.build_utils import create_deterministic_tarball, get_exclusions
+
+    context = create_deterministic_tarball(str(ROOT), get_exclusions(ROOT))
+    target = into / "context"
+    with tarfile.open(fileobj=io.BytesIO(context.tarball), mode="r:gz") as tar:
+        tar.extractall(target, filter="data")
+    return target
+
+
+def image_from_context(context: Path, into: Path) -> Path:
+    """The app folder the Dockerfile builds from `context`: each `COPY ./src dest` done."""
+    app = into / "app"
+    app.mkdir()
+    for source, dest in re.findall(r"^COPY\s+\./(\S+)\s+(\S+)", DOCKERFILE, re.M):
+        origin = context / source
+        assert origin.exists(), f"the Dockerfile copies {source}, which the build context lacks"
+        if origin.is_dir():
+            shutil.copytree(origin, app / dest)
+        else:
+            shutil.copy2(origin, app / dest)
+    return app
+
+
+DOCKERFILE = (ROOT / "Dockerfile").read_text()
+
+
+def files_bot_reads() -> list[str]:
+    """Every file of the repository bot() imports or opens at run time: bot.py, phrases.py and
+    everything in exotel_bot/ (its code and the recorded apologies in exotel_bot/assets/)."""
+    files = ["bot.py", "phrases.py"]
+    for path in sorted((ROOT / "exotel_bot").rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts:
+            files.append(str(path.relative_to(ROOT)))
+    return files
+
+
+def test_dockerignore_has_no_exceptions_pipecat_cloud_would_ignore():
+    """pipecatcloud reads `!pattern` as one more pattern to leave out, not as an exception."""
+    lines = [line.strip() for line in (ROOT / ".dockerignore").read_text().splitlines()]
+    assert not [line for line in lines if line.startswith("!")]
+
+
+def test_the_cloud_build_context_holds_every_file_bot_reads(tmp_path):
+    context = unpack_cloud_build_context(tmp_path)
+    needed = files_bot_reads()
+    assert any(name.endswith(".wav") for name in needed)  # the recorded apologies
+    missing = [name for name in needed if not (context / name).is_file()]
+    assert not missing, f"pipecat cloud deploy would not upload {missing}"
+    app = image_from_context(context, tmp_path)
+    missing = [name for name in needed if not (app / name).is_file()]
+    assert not missing, f"the image would lack {missing}"
+    # ... and nothing secret or local goes up.
+    packed = {str(p.relative_to(context)) for p in context.rglob("*")}
+    assert not [p for p in packed if Path(p).name == ".env" or p.split("/")[0] in ("calls", "out")]
+    assert not [p for p in packed if "__pycache__" in p]
+
+
+@pytest.fixture(scope="module")
+def server_from_the_cloud_build(stand_ins, tmp_path_factory):
+    """server.py (standing in for the base image's runner) beside what the image holds."""
+    tmp = tmp_path_factory.mktemp("cloud-build")
+    context = unpack_cloud_build_context(tmp)
+    app = image_from_context(context, tmp)
+    shutil.copy2(context / "server.py", app / "server.py")
+    env = {
+        **SECRET_KEYS,
+        **stand_ins.env(),
+        "LOG_LEVEL": "DEBUG",
+        "CALL_RECORDS_DIR": str(tmp / "calls"),
+    }
+    server = BotServer(env, tmp / "server.log", cwd=app)
+    server.env.pop("PYTHONPATH", None)  # only the image's files
+    server.start()
+    yield server
+    server.stop()
+
+
+async def test_the_cloud_build_plays_the_recorded_apology_when_the_tts_is_down(
+    server_from_the_cloud_build, stand_ins, tmp_path
+):
+    """tests/test_vendor_failures.py's TTS-down call, taken by the files the cloud would run."""
+    from exotel_bot.call.fallback import recorded_apology
+
+    server = server_from_the_cloud_build
+    stand_ins.config.tts.fail_mode, stand_ins.config.tts.fail_count = "error", 1  # the greeting
+    recording = tmp_path / "call.wav"
+    report = await run_call(
+        server.ws_url,
+        [WaitForGreeting(), Dtmf("5#"), WaitForBot(), Hangup()],
+        record_path=recording,
+    )
+    assert report.ok and not report.warnings, report.summary()
+    apology = np.frombuffer(recorded_apology("en", 8000), dtype="<i2")
+    voiced = apology[int(np.flatnonzero(apology)[0]) :]
+    assert np.array_equal(first_bot_audio(recording, 8000, len(voiced)), voiced)
+    assert any("typed on the keypad: 5" in text for text in spoken(stand_ins))
+    [line] = vendor_failures_logged(server, report.call_sid)
+    assert "pre-recorded apology" in line
