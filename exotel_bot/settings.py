@@ -177,6 +177,7 @@ class Settings(BaseSettings):
     port: int = 7860
     public_url: str = ""  # https://your.host: printed as the Voicebot URL, Exotel's callbacks
     log_level: str = "INFO"
+    api_docs: bool = False  # FastAPI's /docs, /redoc and /openapi.json
 
     # Outbound calls (exotel_bot/outbound/, docs/outbound.md)
     dialout_token: SecretText = ""  # turns POST /dialout on; the bearer token it needs
