@@ -46,7 +46,7 @@ def tracked(*patterns: str) -> list[Path]:
 
 def user_code() -> list[Path]:
     """The code a user runs (not the tests): its messages are docs too."""
-    return [p for p in tracked("*.py") if not p.relative_to(ROOT).parts[0] == "tests"]
+    return [p for p in tracked("*.py") if p.relative_to(ROOT).parts[0] != "tests"]
 
 
 def strings_of(path: Path) -> list[tuple[int, str]]:
