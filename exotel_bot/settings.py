@@ -9,6 +9,7 @@ default, in `env.example`.
 from __future__ import annotations
 
 import math
+import re
 from functools import lru_cache
 from typing import Annotated, Any
 from urllib.parse import urlparse
@@ -56,6 +57,11 @@ POSITIVE_SECS = (
     "OUTBOUND_HELLO_TIMEOUT_SECS",
 )
 NON_NEGATIVE_SECS = ("MAX_CALL_SECS", "VOICEMAIL_MESSAGE_DELAY_SECS")
+# A key that is a placeholder, not a key: "...", "xxx", "<key>", "your-key", "change-me", ...
+PLACEHOLDER_KEY = re.compile(
+    r"[.x*-]+|<.*>|your\b.*|.*change[-_ ]?me.*|.*placeholder.*|todo|dummy|none|null|key|secret",
+    re.I,
+)
 LOG_LEVELS = ("TRACE", "DEBUG", "INFO", "SUCCESS", "WARNING", "ERROR", "CRITICAL")
 
 
@@ -276,6 +282,16 @@ class Settings(BaseSettings):
         values.append(urlparse(self.redis_url).password)  # the URL itself is useful in logs
         return [str(value) for value in values if value]
 
+    def placeholder_keys(self) -> list[str]:
+        """The needed vendor keys whose value is a placeholder (`...`, `your-key`), not a key.
+        Whether a real-looking key is right only the vendor can say: see call/fallback.py."""
+        needed = (SERVICE_KEYS[self.stt_service], "OPENAI_API_KEY", SERVICE_KEYS[self.tts_service])
+        return [
+            name
+            for name in dict.fromkeys(needed)
+            if PLACEHOLDER_KEY.fullmatch(getattr(self, name.lower()).strip())
+        ]
+
     def missing_keys(self) -> list[str]:
         """The vendor keys the bot needs (OpenAI's and the chosen speech services') and the
         environment does not give."""
@@ -376,6 +392,12 @@ def read_settings(*, require_keys: bool = True) -> Settings:
         raise ConfigError(
             f"Missing {', '.join(missing)}. {where} "
             "(or run the keyless demo: python -m simulator.demo)."
+        )
+    placeholders = settings.placeholder_keys() if require_keys else []
+    if placeholders:
+        raise ConfigError(
+            f"{', '.join(placeholders)} still hold a placeholder, not a key: paste the key from "
+            "the vendor's dashboard (or run the keyless demo: python -m simulator.demo)."
         )
     return settings
 

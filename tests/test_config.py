@@ -67,6 +67,16 @@ def test_bad_values_are_explained(env, name, value, expected):
         read_settings()
 
 
+@pytest.mark.parametrize(
+    "placeholder", ["...", "xxxx", "<your key>", "your-openai-key", "change-me"]
+)
+def test_a_placeholder_key_is_refused_at_start(env, placeholder):
+    """Caught without any network: a key that is visibly not a key."""
+    env.setenv("OPENAI_API_KEY", placeholder)
+    with pytest.raises(ConfigError, match="OPENAI_API_KEY still hold a placeholder"):
+        read_settings()
+
+
 @pytest.mark.parametrize("word", ["off", "none", "OFF"])
 def test_off_turns_off_what_an_empty_value_turns_off(env, word):
     """`pipecat cloud secrets set` refuses an empty value: `off` says the same."""
