@@ -104,7 +104,7 @@ def headings(path: Path) -> list[str]:
 
 LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
 BACKTICKED_PATH = re.compile(r"`([\w.-]+(?:/[\w.-]+)*\.(?:py|md|toml|txt|wav|png|example))`")
-README_SECTION = re.compile(r"README(?:'s)?\s*[\"“']([^\"”']+)[\"”']")
+README_SECTION = re.compile(r"README(?:'s)?\s+[\"“']([^\"”']+)[\"”']")
 # Files the bot or a command writes at run time (not in the repository).
 WRITTEN = ("calls/", "out/", "record.json", "recording.wav", "report.html", ".env")
 # Files of installed packages a comment points into.

@@ -14,7 +14,7 @@ there the edits the README's "Make it yours" describes, as a user would:
 - a new tool (`check_return`) written in bot.py and added to `tools=[...]`.
 
 Then it runs pytest in the copy (without tests/test_make_it_yours.py, which runs this tool).
-Exit code: pytest's, or 2 when an edit no longer finds its place (bot.py or phrases.py was
+Exit code: pytest's, or 2 when an edit does not find its place (bot.py or phrases.py was
 restructured: update EDITS below).
 """
 
