@@ -207,3 +207,27 @@ async def test_the_cloud_build_plays_the_recorded_apology_when_the_tts_is_down(
     assert any("typed on the keypad: 5" in text for text in spoken(stand_ins))
     [line] = vendor_failures_logged(server, report.call_sid)
     assert "pre-recorded apology" in line
+
+
+def test_pcc_deploy_caps_agents_and_the_docs_say_the_same(monkeypatch):
+    monkeypatch.setattr("pipecatcloud.cli.config.deploy_config_path", str(ROOT / "pcc-deploy.toml"))
+    from pipecatcloud._utils.deploy_utils import load_deploy_config_file
+
+    scaling = load_deploy_config_file().scaling  # the CLI's own checks (max >= min >= 0) ran
+    assert scaling.max_agents is not None and scaling.max_agents >= scaling.min_agents >= 1
+    scaling_md = (ROOT / "docs" / "scaling.md").read_text()
+    assert f"max_agents = {scaling.max_agents}" in scaling_md
+
+
+def test_one_capacity_figure_per_worker_everywhere():
+    """CALLS_PER_WORKER's default, env.example and docs/scaling.md's measured figure agree."""
+    from exotel_bot.settings import CALLS_PER_WORKER, Settings
+
+    assert Settings.model_fields["calls_per_worker"].default == CALLS_PER_WORKER
+    example = (ROOT / "env.example").read_text()
+    assert f"# CALLS_PER_WORKER={CALLS_PER_WORKER}\n" in example
+    assert f"({CALLS_PER_WORKER} x 1 for one" in example
+    scaling_md = (ROOT / "docs" / "scaling.md").read_text()
+    figures = set(re.findall(r"\*\*CALLS_PER_WORKER = (\d+)\*\*", scaling_md))
+    assert figures == {str(CALLS_PER_WORKER)}
+    assert f"default {CALLS_PER_WORKER}," in scaling_md
