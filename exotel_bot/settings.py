@@ -59,7 +59,7 @@ POSITIVE_SECS = (
 NON_NEGATIVE_SECS = ("MAX_CALL_SECS", "VOICEMAIL_MESSAGE_DELAY_SECS")
 # A key that is a placeholder, not a key: "...", "xxx", "<key>", "your-key", "change-me", ...
 PLACEHOLDER_KEY = re.compile(
-    r"[.x*-]+|<.*>|your\b.*|.*change[-_ ]?me.*|.*placeholder.*|todo|dummy|none|null|key|secret",
+    r"[.x*-]+|<.*>|your\b.*|.*change[-_ ]?me.*|.*placeholder.*|todo|dummy|none|null",
     re.I,
 )
 LOG_LEVELS = ("TRACE", "DEBUG", "INFO", "SUCCESS", "WARNING", "ERROR", "CRITICAL")

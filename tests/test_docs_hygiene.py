@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import ast
 import re
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -33,20 +32,17 @@ USER_DOCS = [ROOT / "README.md", ROOT / "CONTRIBUTING.md", ROOT / "env.example"]
 USER_DOCS += sorted(ROOT.glob("docs/*.md"))
 
 
-def tracked(*patterns: str) -> list[Path]:
-    out = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard", *patterns],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    return [ROOT / line for line in out.splitlines() if (ROOT / line).is_file()]
+# Folders that hold no code of the template's own (in a copy without git, too).
+NOT_OURS = {"tests", ".git", ".venv", "venv", "out", "calls", "__pycache__", ".pytest_cache"}
 
 
 def user_code() -> list[Path]:
     """The code a user runs (not the tests): its messages are docs too."""
-    return [p for p in tracked("*.py") if p.relative_to(ROOT).parts[0] != "tests"]
+    return [
+        path
+        for path in sorted(ROOT.rglob("*.py"))
+        if not NOT_OURS & set(path.relative_to(ROOT).parts)
+    ]
 
 
 def strings_of(path: Path) -> list[tuple[int, str]]:
