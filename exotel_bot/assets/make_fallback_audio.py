@@ -15,8 +15,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from exotel_bot.call.fallback import recorded_apology_path
 from exotel_bot.call.languages import LANGUAGES
+from exotel_bot.call.recorded_apology import recorded_apology_path
 from phrases import PHRASES  # the user's phrase tables, beside bot.py
 
 SAMPLE_RATES = (8000, 16000, 24000)

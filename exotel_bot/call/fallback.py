@@ -25,14 +25,9 @@ from __future__ import annotations
 import asyncio
 import re
 import uuid
-import wave
 from asyncio import FIRST_COMPLETED
 from collections.abc import Awaitable, Callable
-from functools import lru_cache
-from pathlib import Path
 
-import numpy as np
-import soxr
 from loguru import logger
 from pipecat.frames.frames import (
     BotStoppedSpeakingFrame,
@@ -55,11 +50,11 @@ from pipecat.observers.base_observer import BaseObserver, FramePushed
 from pipecat.processors.frame_processor import FrameProcessor
 
 from exotel_bot.call.phrases import Phrases
+from exotel_bot.call.recorded_apology import recorded_apology
 from exotel_bot.records.turns import TURN_CAUSE
 from exotel_bot.settings import SERVICE_KEYS, Settings
 from exotel_bot.wire.handshake import ExotelCall
 
-ASSETS = Path(__file__).resolve().parent.parent / "assets"  # exotel_bot/assets
 RECORDED_CHUNK_MS = 100
 RECORDED_CONTEXT_PREFIX = "recorded-apology-"
 # A vendor that fails as the call starts: let the greeting finish before the goodbye.
@@ -70,35 +65,6 @@ STT_GRACE_SECS = 2.0
 KEY_REFUSED = re.compile(
     r"\b(401|403)\b|unauthori[sz]ed|forbidden|invalid[_ ](api[_ ])?key|incorrect api key", re.I
 )
-
-
-def recorded_apology_path(language: str, sample_rate: int) -> Path:
-    return ASSETS / f"tts_down_{language}_{sample_rate // 1000}k.wav"
-
-
-@lru_cache(maxsize=16)
-def recorded_apology(language: str, sample_rate: int) -> bytes:
-    """The pre-rendered apology as 16-bit mono PCM at `sample_rate`.
-
-    A language may ship only its 8 kHz rendering (phone quality, a tenth of the size): it is
-    resampled (soxr, pipecat's own resampler library). English when the language has none.
-    """
-    for path in (
-        recorded_apology_path(language, sample_rate),
-        recorded_apology_path(language, 8000),
-        recorded_apology_path("en", sample_rate),
-    ):
-        if path.exists():
-            break
-    with wave.open(str(path), "rb") as wav:
-        rate = wav.getframerate()
-        if (wav.getnchannels(), wav.getsampwidth()) != (1, 2) or rate not in (8000, sample_rate):
-            raise ValueError(f"{path} is not 16-bit mono PCM at 8000 or {sample_rate} Hz")
-        pcm = wav.readframes(wav.getnframes())
-    if rate == sample_rate:
-        return pcm
-    samples = soxr.resample(np.frombuffer(pcm, dtype="<i2"), rate, sample_rate)
-    return samples.astype("<i2").tobytes()
 
 
 HangUp = Callable[[str, str | None], Awaitable[None]]
