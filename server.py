@@ -27,7 +27,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from loguru import logger
 
 from exotel_bot.garbage_collection import release_call_memory
-from exotel_bot.http.flow_routes import exotel_url, flow_router
+from exotel_bot.http.flow_routes import base_ws_url, exotel_url, flow_router
 from exotel_bot.http.outbound_routes import outbound_router
 from exotel_bot.logs import call_logging, hide_secrets, setup_logging
 from exotel_bot.security import Refusal, admission, over_capacity
@@ -111,12 +111,40 @@ def build_app(*, calls: bool = True, settings: Settings | None = None) -> FastAP
         finally:
             await app.state.stores.close()
 
-    app = FastAPI(title="Exotel Pipecat bot", lifespan=lifespan)
+    # FastAPI's own pages (/docs, /redoc, /openapi.json) list every route to whoever finds the
+    # public URL: off unless API_DOCS=true.
+    docs = settings.api_docs
+    app = FastAPI(
+        title="Exotel Pipecat bot",
+        lifespan=lifespan,
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
+    )
 
     @app.exception_handler(StoreUnavailable)
     async def store_unavailable(request: Request, error: StoreUnavailable):
         logger.error(f"{request.method} {request.url.path}: {error}")
         return JSONResponse({"detail": f"Call state store unavailable: {error}"}, status_code=503)
+
+    @app.get("/")
+    async def index(request: Request):
+        """What this server is, and where Exotel's Voicebot applet should point."""
+        body = {"service": "Exotel phone bot (Pipecat)", "health": "/health"}
+        if calls:
+            body["exotel_voicebot_url"] = base_ws_url(settings, request)
+            body["next_step"] = (
+                "Paste exotel_voicebot_url into the Voicebot applet of your Exotel flow"
+                + (
+                    " as wss://USER:PASSWORD@host/ws (Basic auth is on)"
+                    if settings.ws_username
+                    else ""
+                )
+                + ", then call your ExoPhone."
+            )
+        else:
+            body["role"] = "control plane: /dialout, /exotel/passthru, /exotel/voicebot-url"
+        return body
 
     @app.get("/health")
     async def health():

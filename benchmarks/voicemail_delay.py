@@ -1,6 +1,6 @@
 """Does voicemail detection delay the first reply to a person? One run, both ways, same machine.
 
-    flock /work/bench.lock python -m benchmarks.voicemail_delay [--calls 10]
+    python -m benchmarks.voicemail_delay [--calls 10]
 
 Starts the vendor stand-ins and `server.py` twice (VOICEMAIL_DETECTION=true and false),
 places `--calls` outbound calls on each, alternating (the flow URL's `direction=outbound`), in

@@ -90,7 +90,7 @@ def find_language(value: str) -> Language:
         known = ", ".join(LANGUAGES)
         raise UnsupportedLanguage(
             f"BOT_LANGUAGE={value!r} is not one of {known} (or the aliases "
-            f"{', '.join(ALIASES)}); add it to exotel_bot/call/languages.py and phrases.py"
+            f"{', '.join(ALIASES)}); add it to exotel_bot/languages.py and phrases.py"
         )
     return LANGUAGES[key]
 

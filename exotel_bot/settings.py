@@ -8,6 +8,8 @@ default, in `env.example`.
 
 from __future__ import annotations
 
+import math
+import re
 from functools import lru_cache
 from typing import Annotated, Any, Literal
 from urllib.parse import urlparse
@@ -39,12 +41,31 @@ SARVAM_TTS_URL = "wss://api.sarvam.ai/text-to-speech/ws"
 # A voice from Cartesia's public library; pick another at https://play.cartesia.ai/voices.
 DEFAULT_CARTESIA_VOICE = "71a7ad14-091c-4e8e-a314-022ece01c121"
 
-# Simultaneous calls one worker process (one core) carried without a failed call in
+# Simultaneous calls one worker process (one core) carried within the latency targets in
 # `python -m benchmarks.workers` (docs/scaling.md has the figures). Default cap: this x workers.
-CALLS_PER_WORKER = 100
+CALLS_PER_WORKER = 10
 
-# Variables whose empty value means "off" rather than "the default".
+# Variables whose empty value means "off" rather than "the default". `off` (or `none`) says
+# the same where a value cannot be empty (`pipecat cloud secrets set` refuses empty values).
 EMPTY_MEANS_OFF = ("TRANSFER_DIGIT", "CALL_RECORDS_DIR")
+OFF_WORDS = ("off", "none")
+
+# Durations that must be more than 0 s, and those where 0 is allowed (0 = no limit / at once).
+POSITIVE_SECS = (
+    "SILENCE_TIMEOUT_SECS",
+    "DTMF_TIMEOUT_SECS",
+    "GOODBYE_TIMEOUT_SECS",
+    "LLM_TIMEOUT_SECS",
+    "EXOTEL_HANDSHAKE_TIMEOUT_SECS",
+    "OUTBOUND_HELLO_TIMEOUT_SECS",
+)
+NON_NEGATIVE_SECS = ("MAX_CALL_SECS", "VOICEMAIL_MESSAGE_DELAY_SECS")
+# A key that is a placeholder, not a key: "...", "xxx", "<key>", "your-key", "change-me", ...
+PLACEHOLDER_KEY = re.compile(
+    r"[.x*-]+|<.*>|your\b.*|.*change[-_ ]?me.*|.*placeholder.*|todo|dummy|none|null",
+    re.I,
+)
+LOG_LEVELS = ("TRACE", "DEBUG", "INFO", "SUCCESS", "WARNING", "ERROR", "CRITICAL")
 
 
 class ConfigError(ValueError):
@@ -171,6 +192,7 @@ class Settings(BaseSettings):
     port: int = 7860
     public_url: str = ""  # https://your.host: printed as the Voicebot URL, Exotel's callbacks
     log_level: str = "INFO"
+    api_docs: bool = False  # FastAPI's /docs, /redoc and /openapi.json
 
     # Outbound calls (exotel_bot/outbound/, docs/outbound.md)
     dialout_token: SecretText = ""  # turns POST /dialout on; the bearer token it needs
@@ -192,11 +214,19 @@ class Settings(BaseSettings):
         if not isinstance(data, dict):
             return data
         keep = {name.lower() for name in EMPTY_MEANS_OFF}
-        return {
+        data = {
             key: value
             for key, value in data.items()
             if key.lower() in keep or not (isinstance(value, str) and not value.strip())
         }
+        for key, value in data.items():
+            if (
+                key.lower() in keep
+                and isinstance(value, str)
+                and value.strip().lower() in OFF_WORDS
+            ):
+                data[key] = ""
+        return data
 
     @model_validator(mode="after")
     def _check(self) -> Settings:
@@ -229,6 +259,13 @@ class Settings(BaseSettings):
         except UnsupportedLanguage as e:
             raise ValueError(str(e)) from None
         object.__setattr__(self, "language", language.key)  # frozen model: stored once, here
+        _check_durations(self)
+        if self.silence_check_ins < 0:
+            raise ValueError(f"SILENCE_CHECK_INS={self.silence_check_ins} must be 0 or more")
+        if not 1 <= self.port <= 65535:
+            raise ValueError(f"PORT={self.port} must be a TCP port, 1 to 65535")
+        if self.log_level.upper() not in LOG_LEVELS:
+            raise ValueError(f"LOG_LEVEL={self.log_level!r} must be one of {', '.join(LOG_LEVELS)}")
         if self.transfer_digit not in ("", *"0123456789*"):
             raise ValueError(
                 f"TRANSFER_DIGIT={self.transfer_digit!r} must be one keypad key (or empty)"
@@ -237,8 +274,6 @@ class Settings(BaseSettings):
             raise ValueError("MAX_CONCURRENT_CALLS must be 0 (no limit) or more")
         if self.calls_per_worker < 1:
             raise ValueError("CALLS_PER_WORKER must be 1 or more")
-        if self.outbound_hello_timeout_secs <= 0:
-            raise ValueError("OUTBOUND_HELLO_TIMEOUT_SECS must be a positive number of seconds")
         if self.web_concurrency < 1:
             raise ValueError("WEB_CONCURRENCY must be 1 or more (worker processes)")
         if self.redis_url and urlparse(self.redis_url).scheme not in ("redis", "rediss", "unix"):
@@ -260,11 +295,41 @@ class Settings(BaseSettings):
         values.append(urlparse(self.redis_url).password)  # the URL itself is useful in logs
         return [str(value) for value in values if value]
 
+    def placeholder_keys(self) -> list[str]:
+        """The needed vendor keys whose value is a placeholder (`...`, `your-key`), not a key.
+        Whether a real-looking key is right only the vendor can say: see call/fallback.py."""
+        needed = (SERVICE_KEYS[self.stt_service], "OPENAI_API_KEY", SERVICE_KEYS[self.tts_service])
+        return [
+            name
+            for name in dict.fromkeys(needed)
+            if PLACEHOLDER_KEY.fullmatch(getattr(self, name.lower()).strip())
+        ]
+
     def missing_keys(self) -> list[str]:
         """The vendor keys the bot needs (OpenAI's and the chosen speech services') and the
         environment does not give."""
         needed = (SERVICE_KEYS[self.stt_service], "OPENAI_API_KEY", SERVICE_KEYS[self.tts_service])
         return [name for name in dict.fromkeys(needed) if not getattr(self, name.lower())]
+
+
+def _field_of(name: str) -> str:
+    """The Settings field a variable sets (its alias, or its own name in lower case)."""
+    for field_name, field in Settings.model_fields.items():
+        if field.alias == name:
+            return field_name
+    return name.lower()
+
+
+def _check_durations(settings: Settings) -> None:
+    """Seconds must be finite; timeouts more than 0, limits and delays 0 or more."""
+    for names, least, words in (
+        (POSITIVE_SECS, "more than 0", "a positive number of seconds"),
+        (NON_NEGATIVE_SECS, "0 or more", "0 or a positive number of seconds"),
+    ):
+        for name in names:
+            value = getattr(settings, _field_of(name))
+            if not math.isfinite(value) or value < 0 or (value == 0 and names is POSITIVE_SECS):
+                raise ValueError(f"{name}={value:g} must be {words} ({least})")
 
 
 def _check_ws_credentials(settings: Settings) -> None:
@@ -340,6 +405,12 @@ def read_settings(*, require_keys: bool = True) -> Settings:
         raise ConfigError(
             f"Missing {', '.join(missing)}. {where} "
             "(or run the keyless demo: python -m simulator.demo)."
+        )
+    placeholders = settings.placeholder_keys() if require_keys else []
+    if placeholders:
+        raise ConfigError(
+            f"{', '.join(placeholders)} still hold a placeholder, not a key: paste the key from "
+            "the vendor's dashboard (or run the keyless demo: python -m simulator.demo)."
         )
     return settings
 

@@ -2,12 +2,21 @@
 
     python -m simulator.demo [--record out/demo-call.wav] [--sample-rate 8000]
     python -m simulator.demo --stt sarvam --tts sarvam --language hi
+    python -m simulator.demo --say "Where is order 1234?" --tool lookup_order '{"order_id": "1234"}'
+    python -m simulator.demo --say "Hi" --say "Can I return my shoes?" --reply "Here: {result}"
 
 Starts the vendor stand-ins (Deepgram, OpenAI, Cartesia, Sarvam) in this process, then `python
 server.py` with its settings pointed at them (no API keys, no network), plays a simulated
 Exotel call (greeting, a question about an order, the bot's reply, hang-up), and prints the
 call's timeline, what was said, and where the call record and its report are. The bot speaks
 real words (espeak-ng, from the `espeakng-loader` wheel; a tone where it cannot load).
+
+Your own bot.py runs: its greeting, its prompt (sent to the LLM stand-in) and its tools. The
+stand-in LLM does not think: `--say` gives the caller's lines (one turn each), and `--tool NAME
+ARGS` makes the LLM call your tool NAME with the JSON ARGS on the first line, then answer with
+`--reply`, where `{result}` is what your tool returned. Without `--tool` the LLM echoes what it
+heard. The demo ignores your `.env` and the bot's settings in your environment (a Basic-auth
+password, your keys): it runs with the settings it prints.
 """
 
 from __future__ import annotations
@@ -16,6 +25,7 @@ import argparse
 import asyncio
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -57,12 +67,17 @@ def _free_port() -> int:
 
 
 def start_server(port: int, env: dict[str, str], log_path: Path) -> subprocess.Popen:
-    """`python server.py` on `port` with `env` added; returns once /health answers."""
+    """`python server.py` on `port` with only `env` for settings; returns once /health answers.
+    It runs from the log's folder, so no `.env` of the repository is read."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     log = open(log_path, "w")  # noqa: SIM115 - lives as long as the server process
-    full_env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(port), **env}
+    full_env = {**clean_environment(), "HOST": "127.0.0.1", "PORT": str(port), **env}
     process = subprocess.Popen(
-        [sys.executable, "server.py"], cwd=ROOT, env=full_env, stdout=log, stderr=log
+        [sys.executable, str(ROOT / "server.py")],
+        cwd=log_path.parent,
+        env=full_env,
+        stdout=log,
+        stderr=log,
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -78,12 +93,45 @@ def start_server(port: int, env: dict[str, str], log_path: Path) -> subprocess.P
 
 
 def demo_env(stand_ins: StandIns, records_dir: Path) -> dict[str, str]:
-    """The settings a user would put in .env, pointed at the stand-ins instead of the vendors."""
+    """The settings a user would put in .env, pointed at the stand-ins instead of the vendors.
+    RECORD_AUDIO: the call record keeps its recording, so its report shows the waveforms."""
     return {
         **stand_ins.env(),
         **dict.fromkeys(DEMO_KEYS, "demo-key"),
         "CALL_RECORDS_DIR": str(records_dir),
+        "RECORD_AUDIO": "true",
     }
+
+
+def bot_variables() -> set[str]:
+    """Every environment variable the bot's settings read (exotel_bot/settings.py)."""
+    from exotel_bot.settings import Settings
+
+    return {(f.alias or name).upper() for name, f in Settings.model_fields.items()}
+
+
+def clean_environment() -> dict[str, str]:
+    """This process's environment without any of the bot's settings: the demo's own are the
+    only ones its server sees (a user's EXOTEL_WS_AUTH would refuse the simulated caller)."""
+    ours = bot_variables()
+    return {k: v for k, v in os.environ.items() if k.upper() not in ours}
+
+
+def script_tool_call(stand_ins: StandIns, first_line: str, tool: str, args: str, reply: str):
+    """The LLM stand-in answers the caller's first line by calling `tool` with the JSON `args`,
+    then says `reply` with `{result}` replaced by what the tool returned."""
+    try:
+        arguments = json.loads(args or "{}")
+    except ValueError as e:
+        raise SystemExit(f"--tool {tool}: its arguments are not JSON ({e}): {args!r}") from None
+    if not isinstance(arguments, dict):
+        raise SystemExit(f"--tool {tool}: the arguments must be a JSON object, e.g. '{{}}'")
+    heard = first_line.replace("|", " ").split()
+    pattern = r"\s*".join(re.escape(word) for word in heard) or ".*"
+    stand_ins.config.llm.rules.append(
+        {"match": pattern, "reply": "", "tool_call": {"name": tool, "arguments": arguments}}
+    )
+    stand_ins.config.llm.after_tool_reply = reply
 
 
 def print_record(record_path: Path) -> None:
@@ -110,30 +158,51 @@ def main() -> int:
     parser.add_argument("--stt", choices=("deepgram", "sarvam"), help="STT_SERVICE (stand-in)")
     parser.add_argument("--tts", choices=("cartesia", "sarvam"), help="TTS_SERVICE (stand-in)")
     parser.add_argument("--language", help="BOT_LANGUAGE, e.g. hi, ta, hinglish")
+    parser.add_argument(
+        "--say",
+        action="append",
+        metavar="TEXT",
+        help="what the caller says, one turn per --say (default: a question about an order)",
+    )
+    parser.add_argument(
+        "--tool",
+        nargs=2,
+        metavar=("NAME", "ARGS"),
+        help="the LLM calls your tool NAME with the JSON ARGS on the first caller line",
+    )
+    parser.add_argument(
+        "--reply",
+        default="Here is what I found: {result}.",
+        help="the LLM's answer after --tool; {result} is what the tool returned",
+    )
     args = parser.parse_args()
     language = (args.language or "").lower()
+    lines = args.say or [ORDER_QUESTION.get(language, ENGLISH_QUESTION)]
 
     stand_ins = StandIns(host="127.0.0.1", port=0)
     stand_ins.config.tts.voice = "espeak"  # real words; the tests use the cheaper tone
     # What the caller "says", in the bot's language (English: the recording's own words).
-    stand_ins.config.stt.default_transcript = ORDER_QUESTION.get(language, ENGLISH_QUESTION)
+    stand_ins.config.stt.transcripts.extend(lines)
+    if args.tool:
+        script_tool_call(stand_ins, lines[0], *args.tool, args.reply)
     stand_ins.start()
     port = _free_port()
-    print(f"Starting the bot with local stand-ins on port {port} (log: {args.log}) ...")
     env = demo_env(stand_ins, ROOT / args.records)
     for name, value in (("STT_SERVICE", args.stt), ("TTS_SERVICE", args.tts)):
         if value:
             env[name] = value
     if language:
         env["BOT_LANGUAGE"] = language
+    print(f"Starting the bot with local stand-ins on port {port} (log: {args.log}).")
+    print("Its settings (your .env and environment are not read):")
+    for name, value in sorted(env.items()):
+        print(f"  {name}={value}")
     server = start_server(port, env, ROOT / args.log)
     try:
-        script = [
-            WaitForGreeting(timeout=15),
-            Say(FIXTURE.get(language, "order_status")),
-            WaitForBot(timeout=20),
-            Hangup(),
-        ]
+        script = [WaitForGreeting(timeout=15)]
+        for _ in lines:  # the recording stands for each line (the STT stand-in hears its words)
+            script += [Say(FIXTURE.get(language, "order_status")), WaitForBot(timeout=20)]
+        script.append(Hangup())
         report = asyncio.run(
             run_call(
                 f"ws://127.0.0.1:{port}/ws",

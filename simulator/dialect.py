@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-MULAW_NAMES = ("audio/x-mulaw", "mulaw", "pcmu", "audio/mulaw", "ulaw")
+MULAW_NAMES = ("audio/x-mulaw", "mulaw", "pcmu", "audio/mulaw", "ulaw", "μ-law")
 _BIAS = 0x84
 _CLIP = 32635
 

@@ -123,8 +123,15 @@ class PortTaken(RuntimeError):
 class BotServer:
     """`python server.py` on a free port, its log in a file the test can read."""
 
-    def __init__(self, env: dict[str, str], log_path: Path, args: tuple[str, ...] = ()):
+    def __init__(
+        self,
+        env: dict[str, str],
+        log_path: Path,
+        args: tuple[str, ...] = (),
+        cwd: Path = ROOT,
+    ):
         self.args = args  # server.py options, e.g. ("--workers", "2") or ("--control",)
+        self.cwd = cwd  # the folder whose server.py (and bot.py, exotel_bot/) runs
         self.port = free_port()
         self.log_path = log_path
         self.env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(self.port), **env}
@@ -152,7 +159,7 @@ class BotServer:
         log = open(self.log_path, "w")  # noqa: SIM115 - kept open for the process's life
         self.process = subprocess.Popen(
             [sys.executable, "server.py", *self.args],
-            cwd=ROOT,
+            cwd=self.cwd,
             env=self.env,
             stdout=log,
             stderr=log,

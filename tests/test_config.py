@@ -49,12 +49,41 @@ def test_missing_keys_are_named(env):
         ("DEEPGRAM_BASE_URL", "ftp://x", "DEEPGRAM_BASE_URL"),
         ("EXOTEL_AUDIO_CHUNK_MS", "150", "multiple of 20"),
         ("EXOTEL_AUDIO_CHUNK_MS", "lots", "whole number"),
+        # Nonsense durations and counts are refused at start, not met mid-call.
+        ("SILENCE_TIMEOUT_SECS", "-1", "SILENCE_TIMEOUT_SECS=-1 must be a positive number"),
+        ("SILENCE_TIMEOUT_SECS", "0", "SILENCE_TIMEOUT_SECS=0 must be a positive number"),
+        ("SILENCE_TIMEOUT_SECS", "nan", "SILENCE_TIMEOUT_SECS=nan must be"),
+        ("LLM_TIMEOUT_SECS", "inf", "LLM_TIMEOUT_SECS=inf must be"),
+        ("DTMF_TIMEOUT_SECS", "-0.5", "DTMF_TIMEOUT_SECS"),
+        ("MAX_CALL_SECS", "-5", "MAX_CALL_SECS=-5 must be 0 or"),
+        ("SILENCE_CHECK_INS", "-1", "SILENCE_CHECK_INS=-1"),
+        ("PORT", "70000", "PORT=70000"),
+        ("LOG_LEVEL", "LOUD", "LOG_LEVEL='LOUD' must be one of"),
     ],
 )
 def test_bad_values_are_explained(env, name, value, expected):
     env.setenv(name, value)
     with pytest.raises(ConfigError, match=expected):
         read_settings()
+
+
+@pytest.mark.parametrize(
+    "placeholder", ["...", "xxxx", "<your key>", "your-openai-key", "change-me"]
+)
+def test_a_placeholder_key_is_refused_at_start(env, placeholder):
+    """Caught without any network: a key that is visibly not a key."""
+    env.setenv("OPENAI_API_KEY", placeholder)
+    with pytest.raises(ConfigError, match="OPENAI_API_KEY still hold a placeholder"):
+        read_settings()
+
+
+@pytest.mark.parametrize("word", ["off", "none", "OFF"])
+def test_off_turns_off_what_an_empty_value_turns_off(env, word):
+    """`pipecat cloud secrets set` refuses an empty value: `off` says the same."""
+    env.setenv("TRANSFER_DIGIT", word)
+    env.setenv("CALL_RECORDS_DIR", word)
+    settings = read_settings()
+    assert settings.transfer_digit == "" and settings.call_records_dir == ""
 
 
 def test_settings_repr_hides_keys(env):

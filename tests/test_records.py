@@ -113,8 +113,10 @@ def recorded_call(recording_server, stand_ins, tmp_path_factory) -> RecordedCall
     # barge-in reaching it late on a busy machine found no bot turn left to interrupt.
     stand_ins.config.tts.ms_per_char = 100
     caller_wav = tmp_path_factory.mktemp("caller") / "caller.wav"
+    # The greeting is slow too: wait for the whole of it, however long bot.py makes it.
+    greeting_secs = len(expected_greeting()) * stand_ins.config.tts.ms_per_char / 1000
     script = [
-        WaitForGreeting(timeout=15),
+        WaitForGreeting(timeout=15 + greeting_secs),
         Say("order_status"),
         BargeIn("order_status", after=0.5),  # well inside the reply (~5 s of audio)
         WaitForBot(timeout=15),

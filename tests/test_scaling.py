@@ -30,7 +30,7 @@ from simulator.caller import (
     run_call,
 )
 from simulator.standins.exotel_rest import ExotelRestStandIn
-from tests.conftest import ROOT, SECRET_KEYS, spoken
+from tests.conftest import ROOT, SECRET_KEYS, expected_greeting, spoken
 from tests.redis_server import RedisServer
 
 DIALOUT_TOKEN = "dialout-sentinel-5e2a8c1f9d"
@@ -243,7 +243,7 @@ async def test_dial_on_one_worker_reaches_the_call_on_another(
         custom_parameters=params,
     )
     assert report.ok, report.summary()
-    assert spoken(stand_ins)[0].startswith("Hello Asha")
+    assert spoken(stand_ins)[0] == expected_greeting(outbound_context={"name": "Asha"})
     assert "matched by dial parameter" in workers_b.log()
 
     # A second dial, matched on the other workers by Exotel's call sid alone.

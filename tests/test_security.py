@@ -231,3 +231,27 @@ def test_the_refusal_says_how_to_authenticate(locked_server):
     assert response.status_code == 401
     assert response.headers["www-authenticate"] == 'Basic realm="exotel-bot"'
     assert "guess" not in response.text
+
+
+def test_the_root_page_says_where_exotel_should_point_and_hides_the_route_listing(locked_server):
+    index = httpx.get(locked_server.http_url + "/", headers={"X-Forwarded-Proto": "https"})
+    assert index.status_code == 200
+    body = index.json()
+    assert body["exotel_voicebot_url"].endswith(f"127.0.0.1:{locked_server.port}/ws")
+    assert "Basic auth is on" in body["next_step"]
+    assert WS_PASSWORD not in index.text
+    for page in ("/docs", "/redoc", "/openapi.json"):
+        assert httpx.get(locked_server.http_url + page).status_code == 404, page
+
+
+@pytest.mark.parametrize("on", [False, True])
+def test_api_docs_are_served_only_when_asked(monkeypatch, on):
+    from fastapi.testclient import TestClient
+
+    import server
+
+    monkeypatch.setenv("API_DOCS", str(on).lower())
+    with TestClient(server.build_app(calls=False)) as client:
+        for page in ("/docs", "/redoc", "/openapi.json"):
+            assert client.get(page).status_code == (200 if on else 404), page
+        assert "control plane" in client.get("/").json()["role"]

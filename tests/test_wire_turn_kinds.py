@@ -19,14 +19,21 @@ from simulator.caller import (
     WaitForGreeting,
     run_call,
 )
-from tests.conftest import record_of
+from simulator.standins.config import TtsConfig
+from tests.conftest import expected_greeting, record_of
 from tests.test_hostile_input import RawCall
 
 
 @pytest.fixture(scope="module")
 def timed_server(server_factory):
-    """Short silence and call limits, so one call shows every kind of turn."""
-    return server_factory(SILENCE_TIMEOUT_SECS="3", SILENCE_CHECK_INS="5", MAX_CALL_SECS="22")
+    """Short silence and call limits, so one call shows every kind of turn. The time limit
+    leaves room for the greeting however long bot.py makes it (the TTS stand-in's pace)."""
+    greeting_secs = len(expected_greeting()) * TtsConfig().ms_per_char / 1000
+    return server_factory(
+        SILENCE_TIMEOUT_SECS="3",
+        SILENCE_CHECK_INS="5",
+        MAX_CALL_SECS=str(round(18.5 + greeting_secs)),
+    )
 
 
 def bot_turns(record: dict) -> list[dict]:

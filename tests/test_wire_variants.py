@@ -46,6 +46,13 @@ VARIANTS = {
     "l16-16k": (Dialect(encoding="raw/slin"), 16000, 100, 640, 6400),
     "l16-24k-numbers": (Dialect(encoding="audio/l16", numbers=True), 24000, 100, 960, 9600),
     "base64-encoding-name": (Dialect(encoding="base64"), 8000, 100, 320, 3200),
+    # Exotel's test clients' spelling of L16, and with MIME parameters (`;rate=`).
+    "x-l16": (Dialect(encoding="audio/x-l16"), 8000, 100, 320, 3200),
+    "x-l16-rate-16k": (Dialect(encoding="audio/x-l16;rate=16000"), 16000, 100, 640, 6400),
+    # A name the bot has never seen is L16, as Exotel's own bridges read it ...
+    "unknown-name-is-l16": (Dialect(encoding="audio/x-exotel-pcm"), 8000, 100, 320, 3200),
+    # ... unless it names mu-law.
+    "mu-law-spelled-out": (Dialect(encoding="μ-law"), 8000, 100, 160, 1600),
 }
 
 

@@ -15,7 +15,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from exotel_bot.call.fallback import recorded_apology_path
+from exotel_bot.call.recorded_apology import recorded_apology_path
 from exotel_bot.languages import LANGUAGES
 from phrases import PHRASES  # the user's phrase tables, beside bot.py
 

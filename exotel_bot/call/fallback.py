@@ -10,24 +10,24 @@
   transcript (exotel_bot/services/stt_replay.py). If it is not back within STT_GRACE_SECS of
   the caller stopping, the bot says the apology (the caller repeats), never silence.
 - A vendor that cannot recover (pipecat marks it unusable: a rejected key, reconnects used up)
-  or fails `max_failures` turns in a row: the bot apologises, says goodbye and hangs up.
+  or fails `max_failures` turns in a row: the bot apologises, says goodbye and hangs up. If the
+  TTS is down too (every vendor unreachable), the goodbye could not be spoken: the caller hears
+  the pre-rendered apology instead, then the hang-up.
 
-Each failure is logged as one "Vendor failure" line saying what the caller heard, and its
-`ErrorFrame` reaches the call record; a hang-up shows there as the call's end reason.
+Each failure is logged as one "Vendor failure" line saying what the caller heard (only what
+was really sent to the caller: a recording that could not be read is "nothing"), and its
+`ErrorFrame` reaches the call record; a hang-up shows there as the call's end reason. A vendor
+that refuses its key (HTTP 401/403) also gets one line naming the setting to fix.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import re
 import uuid
-import wave
+from asyncio import FIRST_COMPLETED
 from collections.abc import Awaitable, Callable
-from functools import lru_cache
-from pathlib import Path
 
-import numpy as np
-import soxr
 from loguru import logger
 from pipecat.frames.frames import (
     BotStoppedSpeakingFrame,
@@ -50,46 +50,21 @@ from pipecat.observers.base_observer import BaseObserver, FramePushed
 from pipecat.processors.frame_processor import FrameProcessor
 
 from exotel_bot.call.phrases import Phrases
+from exotel_bot.call.recorded_apology import recorded_apology
 from exotel_bot.causes import TURN_CAUSE
-from exotel_bot.settings import Settings
+from exotel_bot.settings import SERVICE_KEYS, Settings
 from exotel_bot.wire.handshake import ExotelCall
 
-ASSETS = Path(__file__).resolve().parent.parent / "assets"  # exotel_bot/assets
 RECORDED_CHUNK_MS = 100
 RECORDED_CONTEXT_PREFIX = "recorded-apology-"
 # A vendor that fails as the call starts: let the greeting finish before the goodbye.
 GREETING_GRACE_SECS = 8.0
 # The caller stopped speaking while the STT was down: apologise if it is not back by then.
 STT_GRACE_SECS = 2.0
-
-
-def recorded_apology_path(language: str, sample_rate: int) -> Path:
-    return ASSETS / f"tts_down_{language}_{sample_rate // 1000}k.wav"
-
-
-@lru_cache(maxsize=16)
-def recorded_apology(language: str, sample_rate: int) -> bytes:
-    """The pre-rendered apology as 16-bit mono PCM at `sample_rate`.
-
-    A language may ship only its 8 kHz rendering (phone quality, a tenth of the size): it is
-    resampled (soxr, pipecat's own resampler library). English when the language has none.
-    """
-    for path in (
-        recorded_apology_path(language, sample_rate),
-        recorded_apology_path(language, 8000),
-        recorded_apology_path("en", sample_rate),
-    ):
-        if path.exists():
-            break
-    with wave.open(str(path), "rb") as wav:
-        rate = wav.getframerate()
-        if (wav.getnchannels(), wav.getsampwidth()) != (1, 2) or rate not in (8000, sample_rate):
-            raise ValueError(f"{path} is not 16-bit mono PCM at 8000 or {sample_rate} Hz")
-        pcm = wav.readframes(wav.getnframes())
-    if rate == sample_rate:
-        return pcm
-    samples = soxr.resample(np.frombuffer(pcm, dtype="<i2"), rate, sample_rate)
-    return samples.astype("<i2").tobytes()
+# An error that says the vendor refused the key (HTTP 401/403 and the vendors' wordings).
+KEY_REFUSED = re.compile(
+    r"\b(401|403)\b|unauthori[sz]ed|forbidden|invalid[_ ](api[_ ])?key|incorrect api key", re.I
+)
 
 
 HangUp = Callable[[str, str | None], Awaitable[None]]
@@ -115,6 +90,14 @@ class VendorFallback(BaseObserver):
         super().__init__(observe_every_push=False)
         self.incidents: list[dict[str, str]] = []
         self._language = settings.language
+        self._key_names = {
+            "stt": SERVICE_KEYS[settings.stt_service],
+            "llm": "OPENAI_API_KEY",
+            "tts": SERVICE_KEYS[settings.tts_service],
+        }
+        self._keys_reported: set[str] = set()
+        self._tts_down = False  # the TTS failed and has not spoken since
+        self._tts_failed = asyncio.Event()  # set with _tts_down, for _give_up to wait on
         self._phrases = phrases  # the call's language: apologies, the trouble goodbye
         self._sample_rate = call.sample_rate  # the rate the bot speaks at
         self._hang_up = hang_up
@@ -165,6 +148,8 @@ class VendorFallback(BaseObserver):
                 self._stop_llm_timer()
         elif source is self._tts and self._spoken_by_tts(frame):
             self._failures["tts"] = 0
+            self._tts_down = False
+            self._tts_failed.clear()
 
     @staticmethod
     def _spoken_by_tts(frame) -> bool:
@@ -230,9 +215,15 @@ class VendorFallback(BaseObserver):
 
     async def _on_pipeline_error(self, worker, frame: ErrorFrame) -> None:
         role = self._roles.get(id(frame.processor))
-        if role is None or self._done:
+        if role is None:
             return  # not a vendor's error: pipecat's own log line is enough
         error = str(frame.error)[:200]
+        if role == "tts":  # noted even while hanging up: no goodbye can be spoken then
+            self._tts_down = True
+            self._tts_failed.set()
+        self._report_refused_key(role, frame.processor, error)
+        if self._done:
+            return
         usable = frame.processor.is_usable
         first_this_turn = role not in self._failed_this_turn
         self._failed_this_turn.add(role)
@@ -249,12 +240,12 @@ class VendorFallback(BaseObserver):
                 self._incident(role, frame.processor, error, heard)
         elif not first_this_turn or self._apologised_this_turn:
             logger.debug(f"{frame.processor} failed again this turn: {error}")
-        elif role == "llm":
+        elif role == "llm" and not self._tts_down:
             self._incident(role, frame.processor, error, "a spoken apology; the next turn retries")
             await self._say(self._phrases.apology)
-        else:
-            self._incident(role, frame.processor, error, "the pre-recorded apology")
-            await self._play_recorded_apology()
+        else:  # the TTS failed (or the LLM, with the TTS down): only a recording can be heard
+            heard = await self._play_recorded_apology()
+            self._incident(role, frame.processor, error, f"{heard}; the next turn retries")
 
     async def _on_pipeline_finished(self, worker, frame) -> None:
         self._done = True  # the call is over
@@ -266,14 +257,24 @@ class VendorFallback(BaseObserver):
     async def _give_up(self, role: str, service: FrameProcessor, error: str) -> None:
         self._done = True
         self._stop_llm_timer()
-        if role == "tts":  # it cannot say goodbye: play the recording, then hang up
-            self._incident(role, service, error, "the pre-recorded apology, then a hang-up")
-            await self._play_recorded_apology()
+        if role == "tts" or self._tts_down:  # no goodbye can be spoken: the recording instead
+            heard = await self._play_recorded_apology()
+            self._incident(role, service, error, f"{heard}, then a hang-up")
             await self._hang_up(f"vendor failure: {role} ({service})", None)
         else:
+            # Never talk over the greeting; the TTS failing on it ends the wait too.
+            waits = [
+                asyncio.ensure_future(e.wait()) for e in (self._bot_has_spoken, self._tts_failed)
+            ]
+            await asyncio.wait(waits, timeout=GREETING_GRACE_SECS, return_when=FIRST_COMPLETED)
+            for wait in waits:
+                wait.cancel()
+            if self._tts_down:  # every vendor down: a goodbye would be silence
+                heard = await self._play_recorded_apology()
+                self._incident(role, service, error, f"{heard}, then a hang-up")
+                await self._hang_up(f"vendor failure: {role} ({service})", None)
+                return
             self._incident(role, service, error, "a spoken goodbye, then a hang-up")
-            with contextlib.suppress(TimeoutError):  # never talk over the greeting
-                await asyncio.wait_for(self._bot_has_spoken.wait(), GREETING_GRACE_SECS)
             await self._hang_up(
                 f"vendor failure: {role} ({service})", self._phrases.trouble_goodbye
             )
@@ -284,13 +285,18 @@ class VendorFallback(BaseObserver):
         speech.metadata[TURN_CAUSE] = "apology"
         await self._worker.queue_frames([speech])
 
-    async def _play_recorded_apology(self) -> None:
+    async def _play_recorded_apology(self) -> str:
         """Pushed out of the TTS as if it had spoken it, so the transport treats it alike:
-        bot-speaking events, barge-in, the last chunk flushed, a `mark` after it."""
+        bot-speaking events, barge-in, the last chunk flushed, a `mark` after it. Returns what
+        the caller hears from it, for the log: the recording, or nothing and why."""
         if self._apologised_this_turn:
-            return
+            return "nothing more (this turn's apology was already played)"
         self._apologised_this_turn = True
-        pcm = recorded_apology(self._language, self._sample_rate)
+        try:
+            pcm = recorded_apology(self._language, self._sample_rate)
+        except (OSError, ValueError, EOFError) as e:  # a file missing from the deployment
+            logger.error(f"The pre-recorded apology could not be read: {e}")
+            return "nothing (the pre-recorded apology could not be read)"
         step = self._sample_rate * 2 * RECORDED_CHUNK_MS // 1000
         context_id = f"{RECORDED_CONTEXT_PREFIX}{uuid.uuid4().hex}"
         started = TTSStartedFrame(context_id=context_id)
@@ -306,6 +312,18 @@ class VendorFallback(BaseObserver):
                 )
             )
         await self._tts.push_frame(TTSStoppedFrame(context_id=context_id))
+        return "the pre-recorded apology"
+
+    def _report_refused_key(self, role: str, service: FrameProcessor, error: str) -> None:
+        """Once per vendor and call: a refused key is a setting to fix, not an outage."""
+        if role in self._keys_reported or not KEY_REFUSED.search(error):
+            return
+        self._keys_reported.add(role)
+        name = self._key_names[role]
+        logger.error(
+            f"{service} refused its key: check {name} (in .env, or in the secret set on Pipecat "
+            f"Cloud). The vendor said: {error}"
+        )
 
     def _incident(self, role: str, service: FrameProcessor, error: str, heard: str) -> None:
         incident = {"vendor": role, "service": str(service), "error": error, "caller_heard": heard}

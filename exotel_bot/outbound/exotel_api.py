@@ -93,7 +93,7 @@ def read_exotel_api_settings() -> ExotelApiSettings:
     if missing:
         raise ConfigError(
             f"Dialling out needs {', '.join(missing)} (Exotel dashboard -> API settings, "
-            "ExoPhones and App Bazaar; see the README's 'Outbound calls')."
+            "ExoPhones and App Bazaar; see docs/outbound.md)."
         )
     subdomain = settings.exotel_subdomain or DEFAULT_SUBDOMAIN
     if "/" in subdomain or ":" in subdomain:

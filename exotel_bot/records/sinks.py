@@ -3,7 +3,7 @@
 A sink is called once per call, in a worker thread, after the call has ended (`write_record`):
 it may block (disk, network), and if it raises, the error is logged and the call is unaffected.
 Pipecat Cloud's disk does not outlive the session: deploy with a sink that sends records to
-object storage (the README shows one for S3).
+object storage (docs/records.md shows one for S3).
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ async def write_record(
 
     With a `recording`, the record names its file (`record["recording"]`) and the sink gets it
     as a stereo WAV. Raises what the sink raised, or TimeoutError after WRITE_TIMEOUT_SECS
-    (the write goes on in its thread; the call's end no longer waits for it).
+    (the write goes on in its thread; the call's end stops waiting for it).
     """
     if recording is not None:
         record["recording"] = {

@@ -16,9 +16,11 @@ L16 = "l16"
 MULAW = "mulaw"
 
 # Encoding names seen in the wild -> what they mean. "base64" (older docs) describes the
-# transport of the payload, not the samples: those streams are L16.
+# transport of the payload, not the samples: those streams are L16. A name not listed is read
+# as Exotel's own bridges read it (encoding_of): L16, unless it names mu-law.
 ENCODING_NAMES = {
     "audio/x-raw": L16,
+    "audio/x-l16": L16,
     "raw/slin": L16,
     "slin": L16,
     "audio/l16": L16,
@@ -35,6 +37,10 @@ ENCODING_NAMES = {
     "audio/pcmu": MULAW,
     "g711_ulaw": MULAW,
 }
+# Parts of a name that make it mu-law ("audio/x-mulaw", "G.711 u-law", "PCMU", "μ-law"), and
+# parts of codecs neither encoding is (refused rather than played as noise).
+MULAW_MARKS = ("mulaw", "ulaw", "µlaw", "μlaw", "pcmu", "g711u")
+OTHER_CODECS = ("opus", "alaw", "pcma", "g711a", "g722", "g729", "mp3", "mpeg", "ogg", "flac")
 SAMPLE_RATES = {L16: (8000, 16000, 24000), MULAW: (8000,)}
 BYTES_PER_SAMPLE = {L16: 2, MULAW: 1}
 
@@ -75,7 +81,7 @@ def parse_media_format(media_format: dict, url_sample_rate: str | None = None) -
     name = as_text(raw_encoding)
     if raw_encoding is not None and name is None:
         raise UnsupportedMediaFormat(f"unreadable media encoding {raw_encoding!r}")
-    encoding = ENCODING_NAMES.get((name or "audio/x-raw").strip().lower())
+    encoding = encoding_of(name or "audio/x-raw")
     if encoding is None:
         raise UnsupportedMediaFormat(
             f"unsupported media encoding {name[:40]!r}: this bot speaks L16 (audio/x-raw) "
@@ -93,6 +99,23 @@ def parse_media_format(media_format: dict, url_sample_rate: str | None = None) -
             f"expected {' or '.join(map(str, SAMPLE_RATES[encoding]))}"
         )
     return MediaFormat(encoding, rate)
+
+
+def encoding_of(name: str) -> str | None:
+    """L16 or MULAW for an encoding name, None for another codec (Opus, A-law, ...).
+
+    MIME parameters are ignored (`audio/x-l16;rate=8000`). A name not in ENCODING_NAMES is L16
+    unless it names mu-law, as Exotel's bridges read it (docs/exotel-wire.md).
+    """
+    name = name.split(";")[0].strip().lower()
+    if name in ENCODING_NAMES:
+        return ENCODING_NAMES[name]
+    bare = "".join(c for c in name if c not in "-_. ")
+    if any(mark in bare for mark in MULAW_MARKS):
+        return MULAW
+    if any(codec in bare for codec in OTHER_CODECS):
+        return None
+    return L16
 
 
 def outbound_payload_ms(chunk_ms: int) -> int:

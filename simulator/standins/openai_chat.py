@@ -2,6 +2,9 @@
 
 Replies come from regex rules, so a test can script a conversation, including tool
 calls; by default the reply echoes the user's words to prove the transcript got through.
+After a tool call, the reply (`llm.after_tool_reply`) may quote the tool's result: `{result}`
+is the result as the bot returned it (a JSON object read out as "key: value, ..."), so a
+scripted tool call visibly runs the bot's own function (`reply_after_tool`).
 """
 
 from __future__ import annotations
@@ -49,7 +52,7 @@ def choose_answer(config: StandInConfig, messages: list[dict[str, Any]]) -> dict
     """Pick ``{"reply": str, "tool_call": dict | None}`` for a conversation."""
     llm = config.llm
     if messages and messages[-1].get("role") == "tool":
-        return {"reply": llm.after_tool_reply, "tool_call": None}
+        return {"reply": reply_after_tool(llm.after_tool_reply, messages), "tool_call": None}
     user_messages = [m for m in messages if m.get("role") == "user"]
     if not user_messages:
         return {"reply": llm.greeting_reply, "tool_call": None}
@@ -59,6 +62,31 @@ def choose_answer(config: StandInConfig, messages: list[dict[str, Any]]) -> dict
             reply = _fill(rule.get("reply", ""), user)
             return {"reply": reply, "tool_call": rule.get("tool_call")}
     return {"reply": _fill(llm.default_reply, user), "tool_call": None}
+
+
+def reply_after_tool(template: str, messages: list[dict[str, Any]]) -> str:
+    """`template` with `{result}` replaced by what the last tool call returned.
+
+    The results of the tool messages since the last assistant turn are joined; a JSON object
+    reads as "key: value, key: value", anything else as its text.
+    """
+    results = []
+    for message in reversed(messages):
+        if message.get("role") != "tool":
+            break
+        results.insert(0, readable_result(message_text(message)))
+    return template.replace("{result}", "; ".join(results))
+
+
+def readable_result(text: str) -> str:
+    """A tool result as words a caller could hear: a JSON object's fields, else the text."""
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return text.strip()
+    if isinstance(value, dict):
+        return ", ".join(f"{key.replace('_', ' ')}: {item}" for key, item in value.items())
+    return str(value)
 
 
 # What an answering machine says and a person picking up does not (English and Hindi).

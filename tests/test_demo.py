@@ -1,0 +1,60 @@
+"""The keyless demo shows the user's own bot: their lines, their tool, their greeting.
+
+`python -m simulator.demo` runs as a user runs it, in a subprocess: the caller says the lines
+given with --say, the LLM stand-in calls the tool given with --tool (bot.py's own function
+runs), and answers with what it returned. The user's environment (here a Basic-auth password,
+which would refuse the simulated caller) does not reach the demo's server.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import bot
+from tests.conftest import ROOT, expected_greeting
+
+
+def test_the_demo_runs_the_users_tool_and_ignores_their_environment(tmp_path):
+    order_id, order = next(iter(bot.ORDERS.items()))  # whatever orders the user's bot.py knows
+    line = f"Where is my order {order_id}?"
+    env = {**os.environ, "EXOTEL_WS_AUTH": "exotel:a-long-password-from-the-users-env"}
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "simulator.demo",
+            "--say",
+            line,
+            "--tool",
+            "lookup_order",
+            json.dumps({"order_id": order_id}),
+            "--reply",
+            "I found it: {result}.",
+            "--records",
+            str(tmp_path / "calls"),
+            "--log",
+            str(tmp_path / "server.log"),
+            "--record",
+            str(tmp_path / "call.wav"),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "EXOTEL_WS_AUTH" not in result.stdout  # not among the settings it prints
+    [record_path] = (tmp_path / "calls").glob("*/record.json")
+    record = json.loads(record_path.read_text())
+    said = [(t["speaker"], t["text"]) for t in record["turns"]]
+    assert said[0] == ("bot", expected_greeting(name="Asha"))
+    assert ("caller", line) in said
+    answer = [text for who, text in said if who == "bot" and text.startswith("I found it:")]
+    assert answer and all(str(value) in answer[0] for value in order.values()), said
+    # The record keeps its recording, so the report the demo points at shows the waveforms.
+    assert (record_path.parent / record["recording"]["file"]).is_file()
+    assert "python -m tools.call_report" in result.stdout
