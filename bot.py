@@ -8,6 +8,7 @@ tools. The plumbing (Exotel's handshake, audio format, settings, logs) lives in 
 """
 
 import json
+from typing import Literal
 
 from loguru import logger
 from pipecat.frames.frames import TTSSpeakFrame
@@ -22,18 +23,22 @@ from pipecat.runner.types import RunnerArguments
 from pipecat.services.llm_service import FunctionCallParams
 from pipecat.services.openai.llm import OpenAILLMService
 from pipecat.workers.runner import WorkerRunner
+from pydantic import BaseModel, Field
 
 from exotel_bot.call.caller_audio import CallerAudioSink
 from exotel_bot.call.control import CallControl
+from exotel_bot.call.departments import Department  # after-call:
 from exotel_bot.call.fallback import VendorFallback
 from exotel_bot.call.languages import LANGUAGES
 from exotel_bot.call.phrases import Phrases
+from exotel_bot.call.transfer_desk import TransferDesk  # after-call:
 from exotel_bot.call.turns import phone_turn_strategies, phone_vad
 from exotel_bot.call.vad import warm_up
 from exotel_bot.logs import call_logging, hide_secrets, setup_logging
 from exotel_bot.outbound.dials import match_dial
 from exotel_bot.outbound.hello import WaitForHello
 from exotel_bot.outbound.voicemail import voicemail_detector
+from exotel_bot.records.post_call import after_call  # after-call:
 from exotel_bot.records.recorder import CallRecorder
 from exotel_bot.services.openai_pool import PooledOpenAILLMService
 from exotel_bot.services.speech import make_stt, make_tts
@@ -64,6 +69,31 @@ async def lookup_order(params: FunctionCallParams, order_id: str):
     # A real bot calls its API here, e.g. `order = await orders_api.get(order_id)`.
     order = ORDERS.get("".join(ch for ch in order_id if ch.isdigit()))
     await params.result_callback(order or {"status": "no order with that number"})
+
+
+# Where transfer_to_agent can send a caller: the LLM picks one by `when`; the flow's Connect
+# applet, set to the URL /exotel/connect, dials its number (docs/call-control.md).
+DEPARTMENTS = [
+    Department("billing", "+918000000001", "payments, refunds, invoices, double charges"),
+    Department("orders", "+918000000002", "deliveries, returns, a damaged or missing order"),
+]
+
+
+# What you want to know from every call, filled in by the LLM from the transcript after the
+# hang-up; it goes into the call record, its report and the webhook (docs/records.md).
+class CallOutcome(BaseModel):
+    intent: Literal["order_status", "billing", "complaint", "other"] = Field(
+        description="What the caller mainly wanted."
+    )
+    resolved: bool = Field(description="Did the caller get what they wanted on this call?")
+    order_id: str | None = Field(description="The order number the caller gave, if any.")
+    callback_wanted: bool = Field(description="Did the caller ask to be called back?")
+    sentiment: Literal["positive", "neutral", "negative"] = Field(
+        description="How the caller felt by the end of the call."
+    )
+
+
+SUMMARY_INSTRUCTION = "One sentence: who called, what they wanted, and how it ended."
 
 
 def system_prompt(call: ExotelCall, phrases: Phrases) -> str:
@@ -131,7 +161,8 @@ async def run_bot(call: ExotelCall, runner_args: RunnerArguments, settings: Sett
     )
 
     # The tools the LLM may call: yours first, then hanging up and handing over to a person.
-    context = LLMContext(tools=[lookup_order, control.end_call_tool, control.transfer_tool])
+    desk = TransferDesk(control, DEPARTMENTS, phrases)  # after-call: transfer to a department
+    context = LLMContext(tools=[lookup_order, control.end_call_tool, desk.tool])  # after-call:
     vad = phone_vad()  # Silero VAD; the turn strategy watches it to start the LLM early
     user_aggregator, assistant_aggregator = LLMContextAggregatorPair(
         context,
@@ -199,8 +230,18 @@ async def run_bot(call: ExotelCall, runner_args: RunnerArguments, settings: Sett
 
     runner = WorkerRunner(handle_sigint=False)
     await runner.add_workers(worker)
-    await recorder.run_and_save(runner.run())  # the record is written even if the call fails
-    logger.info(f"Call ended: {control.end_reason or 'pipeline finished'}")
+    try:  # after-call:
+        await recorder.run_and_save(runner.run())  # the record is written even if the call fails
+        logger.info(f"Call ended: {control.end_reason or 'pipeline finished'}")
+    finally:  # after-call: the outcome, the hand-off, the webhook (bounded; never raises)
+        await after_call(
+            recorder,
+            call,
+            settings,
+            outcome_model=CallOutcome,
+            summary_instruction=SUMMARY_INSTRUCTION,
+            handoff=desk.handoff,
+        )
 
 
 async def bot(runner_args: RunnerArguments):

@@ -26,6 +26,7 @@ from fastapi import FastAPI, Request, WebSocket
 from fastapi.responses import JSONResponse, PlainTextResponse
 from loguru import logger
 
+from exotel_bot.call.connect_route import connect_router
 from exotel_bot.call.flow_routes import exotel_url, flow_router
 from exotel_bot.garbage_collection import release_call_memory
 from exotel_bot.logs import call_logging, hide_secrets, setup_logging
@@ -128,6 +129,7 @@ def build_app(*, calls: bool = True) -> FastAPI:
         return body
 
     app.include_router(flow_router(settings))  # /exotel/voicebot-url, /exotel/passthru
+    app.include_router(connect_router(settings))  # /exotel/connect: the department's number
     app.include_router(outbound_router())  # /dialout, /exotel/status: outbound calls
     if calls:
         add_call_route(app, bot, settings)
