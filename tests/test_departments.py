@@ -14,9 +14,11 @@ from phrases import PHRASES
 from simulator.caller import Dtmf, ExpectClose, Say, WaitForGreeting, run_call
 from tests.conftest import record_of, spoken
 from tests.redis_server import RedisServer
+from tests.webhook_receiver import WebhookReceiver
 
 BILLING = next(d for d in bot.DEPARTMENTS if d.name == "billing")
 FALLBACK = "+918000009999"
+SECRET = "departments-webhook-secret-42"
 SUMMARY = "Asha was charged twice for order 1234; a refund could not be made on this call."
 
 # The answer Exotel's article "Programmable Connect: Working with Connect Applet (Dynamic URL)"
@@ -99,8 +101,19 @@ async def billing_call(server, stand_ins):
 
 
 @pytest.fixture(scope="module")
-def one_worker(server_factory):
-    return server_factory(TRANSFER_FALLBACK_NUMBER=FALLBACK)
+def receiver():
+    r = WebhookReceiver(SECRET).start()
+    yield r
+    r.stop()
+
+
+@pytest.fixture(scope="module")
+def one_worker(server_factory, receiver):
+    return server_factory(
+        TRANSFER_FALLBACK_NUMBER=FALLBACK,
+        POST_CALL_WEBHOOK_URL=receiver.url,
+        WEBHOOK_SECRET=SECRET,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -114,7 +127,7 @@ def redis_env(tmp_path_factory):
     redis.stop()
 
 
-async def test_billing_caller_gets_billing_number_on_one_worker(one_worker, stand_ins):
+async def test_billing_caller_gets_billing_number_on_one_worker(one_worker, stand_ins, receiver):
     report = await billing_call(one_worker, stand_ins)
     assert PHRASES["en"].transfer_notice("billing") in spoken(stand_ins)
     answer = ask_connect(one_worker, report.call_sid)
@@ -136,6 +149,11 @@ async def test_billing_caller_gets_billing_number_on_one_worker(one_worker, stan
         "reason": "double charge",
         "summary": SUMMARY,
     }
+    # ... and the webhook tells your systems the same, signed.
+    sent = receiver.wait_for(
+        lambda r: [q for q in r.requests if q["body"]["call_sid"] == report.call_sid]
+    )
+    assert sent[0]["signature_ok"] and sent[0]["body"]["handoff"] == record["handoff"]
 
 
 async def test_unknown_call_and_keypad_transfer_get_the_fallback(one_worker, stand_ins):

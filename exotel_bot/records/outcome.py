@@ -21,6 +21,7 @@ raises and never waits longer than that.
 from __future__ import annotations
 
 import asyncio
+import weakref
 from typing import Any
 
 from loguru import logger
@@ -34,7 +35,7 @@ TOO_SHORT = "call too short to judge"
 # Caller turns with words in them a call needs before an LLM is asked to judge it.
 MIN_CALLER_TURNS = 1
 
-_clients: dict[tuple[str | None, str], AsyncOpenAI] = {}
+_clients: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # per event loop
 
 
 def unknown_outcome(model: type[BaseModel], reason: str) -> dict[str, Any]:
@@ -65,13 +66,14 @@ def request_model(model: type[BaseModel], instruction: str) -> type[BaseModel]:
 
 def _client(settings: Settings) -> AsyncOpenAI:
     key = (settings.openai_base_url, str(settings.openai_api_key))
-    if key not in _clients:  # one connection pool per process, as for the call's own LLM
-        _clients[key] = AsyncOpenAI(
+    per_loop = _clients.setdefault(asyncio.get_running_loop(), {})
+    if key not in per_loop:  # one connection pool per process, as for the call's own LLM
+        per_loop[key] = AsyncOpenAI(
             api_key=settings.openai_api_key or "unset",
             base_url=settings.openai_base_url,
             max_retries=1,
         )
-    return _clients[key]
+    return per_loop[key]
 
 
 async def fill_outcome(

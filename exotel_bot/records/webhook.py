@@ -28,6 +28,7 @@ import hmac
 import json
 import time
 import uuid
+import weakref
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -185,12 +186,12 @@ def _result(delivery_id, status, attempts, http_status, error) -> dict[str, Any]
     }
 
 
-_senders: dict[tuple[int, str], WebhookSender] = {}
+_senders: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # per event loop
 
 
 def webhook_sender(settings: Settings) -> WebhookSender:
     """This process's sender for POST_CALL_WEBHOOK_URL (one per event loop)."""
-    key = (id(asyncio.get_running_loop()), settings.post_call_webhook_url)
-    if key not in _senders:
-        _senders[key] = WebhookSender(settings)
-    return _senders[key]
+    per_loop = _senders.setdefault(asyncio.get_running_loop(), {})
+    if settings.post_call_webhook_url not in per_loop:
+        per_loop[settings.post_call_webhook_url] = WebhookSender(settings)
+    return per_loop[settings.post_call_webhook_url]
