@@ -205,8 +205,9 @@ def main() -> None:
     parser.add_argument(
         "--control",
         action="store_true",
-        help="only /dialout, /exotel/status, /exotel/passthru, /exotel/voicebot-url and /health "
-        "(beside a Pipecat Cloud bot): no /ws, no bot.py, no models, no vendor keys",
+        help="only /dialout, /exotel/status, /exotel/passthru, /exotel/connect, "
+        "/exotel/voicebot-url and /health (beside a Pipecat Cloud bot): no /ws, no bot.py, "
+        "no models, no vendor keys",
     )
     args = parser.parse_args()
 
