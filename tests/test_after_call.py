@@ -198,3 +198,33 @@ def test_stand_in_keeps_openai_strict_schema_rules():
     assert status == 400 and error["error"]["type"] == "invalid_request_error"
     strict = {**loose, "additionalProperties": False}
     assert fill_from_transcript(strict, "Caller: my order is 55") == {"a": "my order is 55"}
+
+
+async def test_deliveries_are_bounded_per_process(receiver, monkeypatch):
+    """Past WEBHOOK_MAX_PENDING deliveries under way, a call is dropped (and says so) at once."""
+    from exotel_bot.records.webhook import WebhookSender
+    from exotel_bot.settings import read_settings
+
+    receiver.hang = True
+    for name, value in {
+        "POST_CALL_WEBHOOK_URL": receiver.url,
+        "WEBHOOK_SECRET": SECRET,
+        "WEBHOOK_MAX_PENDING": "1",
+        "WEBHOOK_TIMEOUT_SECS": "1",
+        "WEBHOOK_MAX_ATTEMPTS": "1",
+    }.items():
+        monkeypatch.setenv(name, value)
+    sender = WebhookSender(read_settings(require_keys=False))
+    finished: list[dict] = []
+
+    async def done(result: dict) -> None:
+        finished.append(result)
+
+    first = sender.submit({"id": "first", "call_sid": "CA-first"}, done)
+    second = sender.submit({"id": "second", "call_sid": "CA-second"}, done)
+    dropped = await second
+    assert dropped["status"] == "dropped" and dropped["attempts"] == 0
+    failed = await first
+    assert failed["status"] == "failed" and failed["error"] == "no answer in time"
+    assert [r["id"] for r in finished] == ["second", "first"]
+    assert sender.pending == 0
