@@ -73,6 +73,10 @@ async def order_call(url: str, stand_ins, words: str = "Where is my order 1234?"
 async def test_outcome_is_filled_recorded_and_delivered_signed(hooked, receiver, stand_ins):
     report = await order_call(hooked.ws_url, stand_ins)
     assert report.ok, report.summary()
+    # The session ends only once its delivery was made (as Pipecat Cloud needs): by the time
+    # the server counts no call running, the receiver has it.
+    hooked.wait_for_no_calls(30)
+    assert any(r["body"]["call_sid"] == report.call_sid for r in receiver.requests)
     record = record_where(
         hooked, report.call_sid, lambda r: (r.get("webhook") or {}).get("status") == "delivered"
     )
