@@ -106,6 +106,8 @@ async def test_fifty_calls_render_as_charts_in_chromium(overview_server, stand_i
     for i in range(CALLS):  # every call linked to its own report, which exists
         assert f"href='CA-overview-{i:02d}/report.html'" in html
         assert (folder / f"CA-overview-{i:02d}" / "report.html").is_file()
+    one_call = (folder / "CA-overview-00" / "report.html").read_text()
+    assert "<h2>Outcome</h2>" in one_call  # each call's own page shows what the LLM filled
     for day in ("2026-12-01", "2026-12-02", "2026-12-03"):
         assert f"<td>{day}</td>" in html
 
