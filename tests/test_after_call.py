@@ -9,6 +9,7 @@ import json
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 import bot
@@ -232,3 +233,41 @@ async def test_deliveries_are_bounded_per_process(receiver, monkeypatch):
     assert failed["status"] == "failed" and failed["error"] == "no answer in time"
     assert [r["id"] for r in finished] == ["second", "first"]
     assert sender.pending == 0
+
+
+async def test_an_outbound_call_sends_its_dial_context(server_factory, receiver, stand_ins):
+    from simulator.standins.exotel_rest import ExotelRestStandIn
+
+    exotel = ExotelRestStandIn(api_token="exotel-token-for-webhook-test").start()
+    try:
+        server = server_factory(
+            POST_CALL_WEBHOOK_URL=receiver.url,
+            WEBHOOK_SECRET=SECRET,
+            DIALOUT_TOKEN="dialout-token-for-webhook-test",
+            PUBLIC_URL="http://127.0.0.1:1",
+            **exotel.env(),
+        )
+        context = {"name": "Asha", "purpose": "your order delivery", "order": "A-1042"}
+        response = httpx.post(
+            f"{server.http_url}/dialout",
+            json={"to": "+919812345678", "context": context},
+            headers={"Authorization": "Bearer dialout-token-for-webhook-test"},
+        )
+        assert response.status_code == 200, response.text
+        call_sid = response.json()["call_sid"]
+        report = await run_call(
+            server.ws_url,
+            [WaitForGreeting(timeout=15), Say("yes"), WaitForBot(timeout=15), Hangup()],
+            call_sid=call_sid,
+            from_number="09812345678",
+            to_number="08047491899",
+        )
+        assert report.ok, report.summary()
+        sent = receiver.wait_for(
+            lambda r: [q for q in r.requests if q["body"]["call_sid"] == call_sid]
+        )
+        body = sent[0]["body"]
+        assert sent[0]["signature_ok"]
+        assert body["direction"] == "outbound" and body["dial_context"] == context
+    finally:
+        exotel.stop()
