@@ -271,3 +271,16 @@ async def test_an_outbound_call_sends_its_dial_context(server_factory, receiver,
         assert body["direction"] == "outbound" and body["dial_context"] == context
     finally:
         exotel.stop()
+
+
+def test_a_webhook_url_needs_a_secret(monkeypatch):
+    from exotel_bot.settings import ConfigError, read_settings
+
+    monkeypatch.setenv("POST_CALL_WEBHOOK_URL", "https://crm.example.com/hooks/calls")
+    monkeypatch.delenv("WEBHOOK_SECRET", raising=False)
+    with pytest.raises(ConfigError, match="WEBHOOK_SECRET"):
+        read_settings(require_keys=False)
+    monkeypatch.setenv("POST_CALL_WEBHOOK_URL", "crm.example.com/hooks")
+    monkeypatch.setenv("WEBHOOK_SECRET", SECRET)
+    with pytest.raises(ConfigError, match="POST_CALL_WEBHOOK_URL"):
+        read_settings(require_keys=False)
