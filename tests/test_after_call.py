@@ -36,6 +36,7 @@ def hooked(server_factory, receiver):
         WEBHOOK_SECRET=SECRET,
         WEBHOOK_TIMEOUT_SECS="8",
         WEBHOOK_MAX_ATTEMPTS="3",
+        SUMMARY_TIMEOUT_SECS="3",
     )
 
 
@@ -138,6 +139,20 @@ async def test_a_silent_receiver_does_not_hold_up_the_next_call(hooked, receiver
     assert failed["webhook"]["attempts"] == 3
     assert failed["webhook"]["error"] == "no answer in time"
     assert f"Post-call webhook failed for call {first.call_sid}" in hooked.log()
+
+
+async def test_an_llm_that_never_answers_gives_unknown_and_the_webhook_still_goes(
+    hooked, receiver, stand_ins
+):
+    stand_ins.config.llm.structured_fail_mode = "hang"
+    report = await order_call(hooked.ws_url, stand_ins)
+    record = record_where(
+        hooked, report.call_sid, lambda r: (r.get("webhook") or {}).get("status") == "delivered"
+    )
+    assert record["outcome"]["status"] == "unknown"
+    assert record["outcome"]["reason"] == "the LLM did not answer in time"
+    assert record["outcome"]["fields"] == dict.fromkeys(FIELDS)
+    assert receiver.delivered[record["webhook"]["id"]]["outcome"] == record["outcome"]
 
 
 async def test_llm_failure_gives_an_explicit_unknown_outcome(server, stand_ins):

@@ -111,9 +111,8 @@ async def fill_outcome(
                 model=llm_model,
                 messages=messages,
                 response_format=request_model(model, instruction),
-                timeout=settings.summary_timeout_secs,
             ),
-            settings.summary_timeout_secs,
+            settings.summary_timeout_secs,  # the whole bound, the SDK's one retry included
         )
         message = completion.choices[0].message
         if message.refusal or message.parsed is None:
