@@ -8,6 +8,7 @@ tools. The plumbing (Exotel's handshake, audio format, settings, logs) lives in 
 """
 
 import json
+from typing import Literal
 
 from pipecat.pipeline.pipeline import Pipeline
 from pipecat.pipeline.worker import PipelineParams, PipelineWorker
@@ -16,8 +17,10 @@ from pipecat.processors.aggregators.llm_response_universal import LLMContextAggr
 from pipecat.runner.types import RunnerArguments
 from pipecat.services.llm_service import FunctionCallParams
 from pipecat.services.openai.llm import OpenAILLMService
+from pydantic import BaseModel, Field
 
 from exotel_bot import (
+    Department,
     ExotelCall,
     PhoneCall,
     Phrases,
@@ -49,6 +52,31 @@ async def lookup_order(params: FunctionCallParams, order_id: str):
     # A real bot calls its API here, e.g. `order = await orders_api.get(order_id)`.
     order = ORDERS.get("".join(ch for ch in order_id if ch.isdigit()))
     await params.result_callback(order or {"status": "no order with that number"})
+
+
+# Where transfer_to_agent can send a caller: the LLM picks one by `when`; the flow's Connect
+# applet, set to the URL /exotel/connect, dials its number (docs/call-control.md).
+DEPARTMENTS = [
+    Department("billing", "+918000000001", "payments, refunds, invoices, double charges"),
+    Department("orders", "+918000000002", "deliveries, returns, a damaged or missing order"),
+]
+
+
+# What you want to know from every call, filled in by the LLM from the transcript after the
+# hang-up; it goes into the call record, its report and the webhook (docs/records.md).
+class CallOutcome(BaseModel):
+    intent: Literal["order_status", "billing", "complaint", "other"] = Field(
+        description="What the caller mainly wanted."
+    )
+    resolved: bool = Field(description="Did the caller get what they wanted on this call?")
+    order_id: str | None = Field(description="The order number the caller gave, if any.")
+    callback_wanted: bool = Field(description="Did the caller ask to be called back?")
+    sentiment: Literal["positive", "neutral", "negative"] = Field(
+        description="How the caller felt by the end of the call."
+    )
+
+
+SUMMARY_INSTRUCTION = "One sentence: who called, what they wanted, and how it ended."
 
 
 def system_prompt(call: ExotelCall, phrases: Phrases) -> str:
@@ -147,7 +175,14 @@ async def bot(runner_args: RunnerArguments):
         return  # not an Exotel call (or another account's): logged, and the socket closed
     phrases = PHRASES[settings.language]  # every sentence the bot speaks itself (phrases.py)
     phone = PhoneCall(
-        call, settings, phrases, greeting(call, phrases), websocket=runner_args.websocket
+        call,
+        settings,
+        phrases,
+        greeting(call, phrases),
+        websocket=runner_args.websocket,
+        departments=DEPARTMENTS,  # where transfer_to_agent may send a caller
+        outcome=CallOutcome,  # filled by the LLM after the hang-up
+        summary_instruction=SUMMARY_INSTRUCTION,
     )
     with phone.logging():  # every log line of this call carries its call sid
         await run_bot(phone)

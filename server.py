@@ -27,6 +27,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from loguru import logger
 
 from exotel_bot.garbage_collection import release_call_memory
+from exotel_bot.http.connect_routes import connect_router
 from exotel_bot.http.flow_routes import base_ws_url, exotel_url, flow_router
 from exotel_bot.http.outbound_routes import outbound_router
 from exotel_bot.logs import call_logging, hide_secrets, setup_logging
@@ -165,6 +166,7 @@ def build_app(*, calls: bool = True, settings: Settings | None = None) -> FastAP
 
     app.include_router(flow_router(settings))  # /exotel/voicebot-url, /exotel/passthru
     app.include_router(outbound_router(settings))  # /dialout, /exotel/status: outbound calls
+    app.include_router(connect_router(settings))  # /exotel/connect: the department's number
     if calls:
         add_call_route(app, bot, settings)
         setup_logging()  # again: importing pipecatcloud replaces loguru's handler
@@ -251,8 +253,9 @@ def main() -> None:
     parser.add_argument(
         "--control",
         action="store_true",
-        help="only /dialout, /exotel/status, /exotel/passthru, /exotel/voicebot-url and /health "
-        "(beside a Pipecat Cloud bot): no /ws, no bot.py, no models, no vendor keys",
+        help="only /dialout, /exotel/status, /exotel/passthru, /exotel/connect, "
+        "/exotel/voicebot-url and /health (beside a Pipecat Cloud bot): no /ws, no bot.py, "
+        "no models, no vendor keys",
     )
     args = parser.parse_args()
 

@@ -28,6 +28,7 @@ _EXPORTS = {
     "PostCallStep": "exotel_bot.phone.post_call",
     "answer_call": "exotel_bot.phone.answering",
     "ExotelCall": "exotel_bot.wire.handshake",
+    "Department": "exotel_bot.call.departments",
     "Phrases": "exotel_bot.call.phrases",
     "Settings": "exotel_bot.settings",
     "load_settings": "exotel_bot.settings",

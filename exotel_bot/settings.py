@@ -178,6 +178,18 @@ class Settings(BaseSettings):
     voicemail_detection: bool = True
     voicemail_message_delay_secs: float = 2.0
 
+    # After the call (docs/records.md): the outcome bot.py declares, the post-call webhook,
+    # and the number a Connect applet gets for an unknown call (docs/call-control.md).
+    summary_model: str = ""  # empty: OPENAI_MODEL
+    summary_timeout_secs: float = 20.0
+    post_call_webhook_url: Annotated[str, _url("http", "https")] = ""
+    webhook_secret: SecretText = ""
+    webhook_timeout_secs: float = 10.0
+    webhook_max_attempts: int = 5
+    webhook_wait_secs: float = 15.0  # how long a session waits for its delivery before ending
+    webhook_max_pending: int = 200  # deliveries in flight per process; past it, dropped (logged)
+    transfer_fallback_number: str = ""
+
     # Past one process (exotel_bot/stores/, docs/scaling.md): state in Redis, several workers.
     redis_url: str = Field("", repr=False)  # only its password is a secret (see secrets())
     redis_key_prefix: str = "exotel-bot:"
@@ -284,6 +296,13 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"MAX_MESSAGE_BYTES={self.max_message_bytes} is too small: Exotel media "
                 "messages can reach several KB; use at least 16384"
+            )
+        if self.webhook_max_attempts < 1 or self.webhook_max_pending < 1:
+            raise ValueError("WEBHOOK_MAX_ATTEMPTS and WEBHOOK_MAX_PENDING must be 1 or more")
+        if self.post_call_webhook_url and not self.webhook_secret:
+            raise ValueError(
+                "POST_CALL_WEBHOOK_URL needs WEBHOOK_SECRET (a long random string): every "
+                "delivery is signed with it so your receiver can tell it came from this bot"
             )
         _check_ws_credentials(self)
         return self

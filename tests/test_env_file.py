@@ -64,12 +64,12 @@ def pipecat_cloud_reads(path: Path, monkeypatch) -> dict[str, str]:
 
 
 def filled_in(example: str) -> str:
-    """env.example as a user fills it in: every key uncommented with a key pasted after it,
+    """env.example as a user fills it in: every key and secret uncommented with one pasted,
     every other setting that shows a value uncommented as shown (the rest left commented)."""
     lines = []
     for line in example.splitlines():
         match = ASSIGNMENT.match(line)
-        if match and match.group(1).endswith("_API_KEY"):
+        if match and match.group(1).endswith(("_API_KEY", "_SECRET")):
             line = f"{match.group(1)}=key-{match.group(1).lower()}-0123456789"
         elif match and match.group(2).strip():
             line = line.removeprefix("#").lstrip()

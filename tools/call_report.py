@@ -2,6 +2,7 @@
 
     python -m tools.call_report calls/CA123/record.json -o report.html
     python -m tools.call_report --summary calls/ -o summary.html
+    python -m tools.call_report calls/      # a folder of records: the charts page (calls_overview)
 
 A call's page shows both sides' waveforms (when the call was recorded), the turns on one
 timeline with the wait before each reply, each reply's latency split into its parts, and the
@@ -445,9 +446,35 @@ def render_call(record: dict, audio: Audio | None) -> str:
         "to the bot's first audio; the services' own time to first byte (ttfb) is in the "
         "table: a speculative LLM run can start before the turn is decided.</p>"
         f"{latency_table(record)}"
-        f"<h2>Transcript</h2>{transcript(record)}"
+        f"{after_call(record)}<h2>Transcript</h2>{transcript(record)}"
     )
     return page(title, body)
+
+
+def after_call(record: dict) -> str:
+    """The outcome bot.py declares, the hand-off of a transfer, and the webhook's delivery."""
+    parts = []
+    outcome = record.get("outcome")
+    if outcome:
+        rows = "".join(
+            f"<tr><td>{escape(str(k))}</td>"
+            f"<td>{escape(json.dumps(v, ensure_ascii=False))}</td></tr>"
+            for k, v in (outcome.get("fields") or {}).items()
+        )
+        said = outcome.get("summary") or f"unknown: {outcome.get('reason', '')}"
+        parts.append(f"<h2>Outcome</h2><p>{escape(str(said))}</p><table>{rows}</table>")
+    handoff = record.get("handoff")
+    if handoff:
+        parts.append(
+            f"<h2>Hand-off to {escape(str(handoff.get('department') or 'a person'))}</h2>"
+            f"<p>{escape(str(handoff.get('summary') or handoff.get('reason') or ''))}</p>"
+        )
+    webhook = record.get("webhook")
+    if webhook:
+        status = f"{webhook.get('status')} after {webhook.get('attempts', 0)} attempt(s)"
+        error = f": {webhook['error']}" if webhook.get("error") else ""
+        parts.append(f"<p class='sub'>Webhook: {escape(status + error)}</p>")
+    return "".join(parts)
 
 
 # --- Many calls -------------------------------------------------------------------------------
@@ -555,6 +582,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--summary", action="store_true", help="summarise every record under PATH")
     args = parser.parse_args(argv)
     try:
+        if args.path.is_dir() and not (args.path / "record.json").exists() and not args.summary:
+            from tools.calls_overview import write_overview  # needs matplotlib
+
+            output = write_overview(args.path, args.output)
+            print(f"Overview: {output}")
+            return 0
         if args.summary:
             if not args.path.is_dir():
                 raise ReportError(f"{args.path}: not a folder of call records")

@@ -182,17 +182,21 @@ class CallControl:
             logger.warning("Exotel did not echo the goodbye mark in time; closing the stream")
         await self._processor.push_frame(EndWorkerFrame(reason=reason), FrameDirection.UPSTREAM)
 
-    async def transfer_to_agent(self, reason: str) -> None:
-        """Record the transfer for the Passthru applet, tell the caller, and hang up."""
+    async def transfer_to_agent(
+        self, reason: str, decision: str = "transfer", notice: str | None = None
+    ) -> None:
+        """Record the transfer for the Passthru (and Connect) applet, tell the caller, and
+        hang up. `decision` is what the store keeps (call/departments.py adds a department to
+        it); `notice` what the caller hears instead of the `transfer` phrase."""
         if self.ending.final:
             return
         try:
-            await self._decisions.set(self.call.call_sid, "transfer")
+            await self._decisions.set(self.call.call_sid, decision)
         except StoreUnavailable as e:  # the caller still hears the hand-over; Passthru hangs up
             logger.error(f"Could not save the transfer decision ({e})")
         logger.info(f"Transferring to an agent ({reason})")
         await self.hang_up(
-            reason, self._phrases.transfer, outcome=CallEnd.TRANSFERRED, cause="transfer"
+            reason, notice or self._phrases.transfer, outcome=CallEnd.TRANSFERRED, cause="transfer"
         )
 
     # --- Silence ------------------------------------------------------------------------------

@@ -34,6 +34,14 @@ class Phrases:
     recorded_apology: str  # the TTS itself failed: pre-rendered by assets/make_fallback_audio.py
     # Keypad digits reach the LLM as this user message (not spoken; the prompt explains it).
     keypad: str = "(The caller typed on the keypad: {digits})"
+    # transfer_to_agent to one of bot.py's departments: {department} is its name
+    transfer_to: str = ""  # empty: `transfer` is said instead
+
+    def transfer_notice(self, department: str | None) -> str:
+        """What the bot says before it hands the caller over (to `department`, if named)."""
+        if department and "{department}" in self.transfer_to:
+            return self.transfer_to.format(department=department)
+        return self.transfer
 
     def _hello(self, name: str | None) -> str:
         return self.hello_named.format(name=name) if name else self.hello

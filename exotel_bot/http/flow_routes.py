@@ -22,6 +22,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import PlainTextResponse
 from loguru import logger
 
+from exotel_bot.call.departments import is_transfer
 from exotel_bot.logs import call_logging
 from exotel_bot.outbound.dials import DIAL_PARAMETER, find_dial, number_or_none
 from exotel_bot.settings import Settings
@@ -157,7 +158,7 @@ def flow_router(settings: Settings) -> APIRouter:
                 decision = None
             stream = {k: fields[k][:80] for k in PASSTHRU_STREAM_FIELDS if k in fields}
             logger.info(f"Passthru asks what next: {decision or 'hang up'} {stream or ''}")
-        if decision == "transfer":
+        if is_transfer(decision):  # with or without a department (call/departments.py)
             return PlainTextResponse("transfer", status_code=200)
         return PlainTextResponse("hangup", status_code=302, headers={"Location": "/"})
 

@@ -36,10 +36,13 @@ from pipecat.processors.aggregators.llm_response_universal import (
 from pipecat.processors.frame_processor import FrameProcessor
 from pipecat.services.llm_service import LLMService
 from pipecat.workers.runner import WorkerRunner
+from pydantic import BaseModel
 
 from exotel_bot.call.control import CallControl
+from exotel_bot.call.departments import Department
 from exotel_bot.call.fallback import VendorFallback
 from exotel_bot.call.phrases import Phrases
+from exotel_bot.call.transfer_desk import TransferDesk
 from exotel_bot.call.turns import phone_turn_strategies, phone_vad
 from exotel_bot.call.vad import warm_up
 from exotel_bot.causes import CallEnd, Ending, Evidence
@@ -50,6 +53,7 @@ from exotel_bot.phone.debugging import Debugger, pipecat_debugger
 from exotel_bot.phone.observer import CallObserver
 from exotel_bot.phone.post_call import PostCallStep, post_call_steps, run_post_call_steps
 from exotel_bot.phone.speech import SpeechOut
+from exotel_bot.records.post_call import after_call
 from exotel_bot.records.recorder import CallRecorder
 from exotel_bot.records.sinks import RecordSink
 from exotel_bot.settings import Settings
@@ -71,6 +75,11 @@ class PhoneCall:
         stores: where transfer decisions go (the process's `stores()` by default).
         post_call: steps to run with the finished record, after `post_call_steps(settings)`.
         record_sink: where the record goes (CALL_RECORDS_DIR's folder by default).
+        departments: where `transfer_to_agent` may send a caller (call/departments.py); none:
+            one transfer, to the flow's next applet.
+        outcome: a pydantic model the LLM fills from the transcript after the hang-up
+            (records/outcome.py); it goes into the record and the webhook.
+        summary_instruction: one line telling the LLM what the outcome's summary says.
     """
 
     def __init__(
@@ -85,6 +94,9 @@ class PhoneCall:
         stores: Stores | None = None,
         post_call: Sequence[PostCallStep] = (),
         record_sink: RecordSink | None = None,
+        departments: Sequence[Department] = (),
+        outcome: type[BaseModel] | None = None,
+        summary_instruction: str = "",
     ):
         self.call = call
         self.settings = settings
@@ -99,6 +111,9 @@ class PhoneCall:
         self.control = CallControl(call, settings, phrases, transfers, ending=self.ending)
         self.recorder = CallRecorder(call, settings, ending=self.ending, sink=record_sink)
         self.fallback = VendorFallback(call, settings, phrases, hang_up=self.control.hang_up)
+        self.desk = TransferDesk(self.control, list(departments), phrases)
+        self.outcome = outcome
+        self.summary_instruction = summary_instruction
         self.post_call: list[PostCallStep] = [*post_call_steps(settings), *post_call]
         # The greeting, decided once: now, or when the callee has said "hello?".
         self.greets_at_once = not call.wait_for_hello
@@ -110,8 +125,9 @@ class PhoneCall:
 
     @property
     def tools(self) -> list[FunctionSchema]:
-        """The LLM's call tools: `end_call` and `transfer_to_agent` (call/llm_tools.py)."""
-        return [self.control.end_call_tool, self.control.transfer_tool]
+        """The LLM's call tools: `end_call` and `transfer_to_agent` (call/llm_tools.py; with
+        departments, call/transfer_desk.py)."""
+        return [self.control.end_call_tool, self.desk.tool]
 
     def user_params(self) -> LLMUserAggregatorParams:
         """The user aggregator's parameters: the phone VAD and turn strategies (call/turns.py),
@@ -196,15 +212,23 @@ class PhoneCall:
             await control.caller_is_silent()
 
     async def run(self, worker: PipelineWorker) -> None:
-        """Run the call until it ends; then save its record (even if the call failed) and
-        run the post-call steps with it."""
+        """Run the call until it ends; then save its record (even if the call failed), fill
+        its outcome, send the webhook (records/post_call.py), and run the post-call steps."""
         runner = WorkerRunner(handle_sigint=False)
         await runner.add_workers(worker, *self.debugger.workers)
         try:
             await self.recorder.run_and_save(runner.run())
         finally:
             logger.info(f"Call ended: {self.ending}")
-            self.record = self.recorder.record()
+            await after_call(
+                self.recorder,
+                self.call,
+                self.settings,
+                outcome_model=self.outcome,
+                summary_instruction=self.summary_instruction,
+                handoff=self.desk.handoff,
+            )
+            self.record = self.recorder.saved_record or self.recorder.record()
             await run_post_call_steps(self.post_call, self.record)
 
 

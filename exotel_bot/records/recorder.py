@@ -122,6 +122,8 @@ class CallRecorder(BaseObserver):
         self.ending = self._record.ending
         self._ended_at: float | None = None
         self._saved = False
+        self.saved_record: dict[str, Any] | None = None  # the record as written, once saved
+        self.saved_to: str | None = None  # where the sink put it
 
     @property
     def turns(self) -> list[Turn]:
@@ -290,12 +292,27 @@ class CallRecorder(BaseObserver):
         try:
             self._finish()
             record = self.record()
+            self.saved_record = record
             self._log_end(record)
             if self._sink is None:
                 return  # CALL_RECORDS_DIR is empty: the log lines above are all we keep
             where = await write_record(self._sink, record, self._recording)
+            self.saved_to = where
             logger.info(f"Call record written to {where}")
         except TimeoutError:  # the same class from Python 3.11 on
             logger.error(f"Writing the call record took over {WRITE_TIMEOUT_SECS:.0f} s; gave up")
         except Exception as e:
             logger.error(f"Could not write the call record: {e.__class__.__name__}: {e}")
+
+    async def rewrite(self) -> None:
+        """Write `saved_record` again, after post-call steps added to it (the outcome, the
+        webhook's delivery); for sinks that can (`update`). Never raises."""
+        record, where = self.saved_record, self.saved_to
+        if record is None or where is None or not hasattr(self._sink, "update"):
+            return
+        try:
+            await asyncio.wait_for(
+                asyncio.to_thread(self._sink.update, where, record), WRITE_TIMEOUT_SECS
+            )
+        except Exception as e:
+            logger.error(f"Could not update the call record: {e.__class__.__name__}: {e}")

@@ -28,7 +28,11 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 
 
 class RecordSink(Protocol):
-    """Takes one finished call: its record and, if recording is on, a stereo WAV."""
+    """Takes one finished call: its record and, if recording is on, a stereo WAV.
+
+    A sink may also have `update(where, record)`: the same record again, with what the steps
+    after the call added (its outcome, the webhook's delivery), for the place `write` returned.
+    """
 
     def write(self, record: dict[str, Any], recording_wav: bytes | None) -> str:
         """Store the call; return where it went (for the log)."""
@@ -81,6 +85,11 @@ class LocalDirectorySink:
         text = json.dumps(record, indent=2, ensure_ascii=False)
         _write_atomically(folder / RECORD_FILE, text.encode())
         return str(folder)
+
+    def update(self, where: str, record: dict[str, Any]) -> None:
+        """Rewrite the record `write()` put in folder `where` (atomically, like the first)."""
+        text = json.dumps(record, indent=2, ensure_ascii=False)
+        _write_atomically(Path(where) / RECORD_FILE, text.encode())
 
     def _new_folder(self, name: str) -> Path:
         self.root.mkdir(parents=True, exist_ok=True)

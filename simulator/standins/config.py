@@ -52,6 +52,11 @@ class LlmConfig:
     hang_max_seconds: float = 120.0
     fail_mode: str | None = None
     fail_count: int = 0
+    # Structured-output requests (a call's outcome): a scripted answer (it must fit the
+    # request's schema, as OpenAI's would), else one filled by rules from the transcript;
+    # structured_fail_mode ("500", "429", "hang") fails every such request.
+    structured_answer: dict[str, Any] | None = None
+    structured_fail_mode: str | None = None
 
 
 @dataclass

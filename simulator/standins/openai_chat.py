@@ -20,6 +20,7 @@ from typing import Any
 from aiohttp import web
 
 from .config import StandInConfig
+from .structured import is_structured_output, structured_answer
 
 _ERRORS = {
     "500": (500, "The server had an error processing your request (stand-in).", "server_error"),
@@ -147,6 +148,7 @@ class OpenAIStandIn:
         self._lock = threading.Lock()
         self._requests: list[dict[str, Any]] = []
         self._classifications: list[dict[str, Any]] = []
+        self._structured: list[dict[str, Any]] = []
         self.shutting_down = False
 
     @property
@@ -164,10 +166,17 @@ class OpenAIStandIn:
         with self._lock:
             return list(self._classifications)
 
+    @property
+    def structured(self) -> list[dict[str, Any]]:
+        """Structured-output requests (a call's outcome) with the status and answer given."""
+        with self._lock:
+            return list(self._structured)
+
     def reset(self) -> None:
         with self._lock:
             self._requests.clear()
             self._classifications.clear()
+            self._structured.clear()
 
     async def models(self, request: web.Request) -> web.Response:
         created = int(time.time())
@@ -182,6 +191,8 @@ class OpenAIStandIn:
             body = await request.json()
         except ValueError:
             return _error_response(400, "Request body is not JSON.", "invalid_request_error")
+        if isinstance(body, dict) and is_structured_output(body):
+            return await self._structured_output(request, body)
         if isinstance(body, dict) and is_classification(body):
             answer = {"reply": classify(body), "tool_call": None}
             with self._lock:
@@ -204,6 +215,26 @@ class OpenAIStandIn:
         if not body.get("stream"):
             return web.json_response(_completion(model, answer, prompt_tokens))
         return await self._stream(request, body, model, answer, prompt_tokens)
+
+    async def _structured_output(self, request: web.Request, body: dict) -> web.Response:
+        """Answer a `json_schema` request as OpenAI would, or fail as it can (structured.py)."""
+        mode = self.config.llm.structured_fail_mode
+        if mode == "hang":
+            status, answer = 504, "hang"
+        elif mode in _ERRORS:
+            status, answer = _ERRORS[mode][0], mode
+        else:
+            status, answer = structured_answer(self.config, body)
+        with self._lock:
+            self._structured.append({"request": body, "status": status, "answer": answer})
+        if mode == "hang":
+            return await self._hang(request)
+        if mode in _ERRORS:
+            return _error_response(*_ERRORS[mode])
+        if status != 200:
+            return web.json_response(answer, status=status)
+        reply = {"reply": answer, "tool_call": None}
+        return web.json_response(_completion(body.get("model") or "gpt-4o-mini", reply, 1))
 
     async def _hang(self, request: web.Request) -> web.Response:
         """Say nothing until the client gives up (or a bound passes), never blocking others."""
