@@ -216,7 +216,8 @@ async def bot(runner_args: RunnerArguments):
         )
     if call is None:
         return  # not an Exotel call (or another account's): logged, and the socket closed
-    call = await match_dial(call)  # a call the bot placed gets its dial's context
+    # outbound: a call the bot placed gets its dial's context (the stream URL's `dial` ref)
+    call = await match_dial(call, runner_args.websocket.query_params.get("dial", ""))
 
     with call_logging(call.call_sid):
         logger.info(

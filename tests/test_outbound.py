@@ -213,6 +213,9 @@ def test_settings_name_what_is_missing(monkeypatch):
         monkeypatch.setenv(name, "x")
     for name in ("EXOTEL_CALLER_ID", "EXOTEL_APP_ID", "EXOTEL_SUBDOMAIN", "EXOTEL_API_BASE_URL"):
         monkeypatch.delenv(name, raising=False)
+    with pytest.raises(ConfigError, match="needs EXOTEL_CALLER_ID \\("):
+        read_exotel_api_settings()  # stream mode (the default) needs no flow
+    monkeypatch.setenv("EXOTEL_OUTBOUND_MODE", "flow")
     with pytest.raises(ConfigError, match="EXOTEL_CALLER_ID, EXOTEL_APP_ID"):
         read_exotel_api_settings()
     monkeypatch.setenv("EXOTEL_CALLER_ID", "08047491899")
@@ -587,11 +590,18 @@ def test_dial_command_line(dialout_server, exotel_api):
     bad = run_dial("12345", DIALOUT_TOKEN=DIALOUT_TOKEN)
     assert bad.returncode == 2 and "is not a phone number" in bad.stderr
 
-    direct = run_dial("9812345678", "--direct", **exotel_api.env())
+    public = {"PUBLIC_URL": "https://bot.example.com"}
+    direct = run_dial("9812345678", "--direct", **exotel_api.env(), **public)
     assert direct.returncode == 0, direct.stderr
-    assert exotel_api.placed(direct.stdout.strip()).fields["From"] == CUSTOMER
+    placed = exotel_api.placed(direct.stdout.strip())
+    assert placed.fields["From"] == CUSTOMER
+    assert placed.fields["StreamUrl"].startswith("wss://bot.example.com/ws?dial=")
+    nowhere = run_dial("9812345678", "--direct", **exotel_api.env())
+    assert nowhere.returncode == 2 and "PUBLIC_URL" in nowhere.stderr
 
-    wrong = run_dial("9812345678", "--direct", **(exotel_api.env() | {"EXOTEL_API_KEY": "nope"}))
+    wrong = run_dial(
+        "9812345678", "--direct", **(exotel_api.env() | {"EXOTEL_API_KEY": "nope"}), **public
+    )
     assert wrong.returncode == 1 and "EXOTEL_API_KEY" in wrong.stderr
 
 

@@ -1,11 +1,13 @@
-"""A small async client for Exotel's REST API: place an outbound call into a flow.
+"""A small async client for Exotel's REST API: place an outbound call for the bot.
 
     async with ExotelClient(read_exotel_api_settings()) as exotel:
+        placed = await exotel.connect_to_stream("+919876543210", "wss://bot.example.com/ws")
         placed = await exotel.connect_to_flow("+919876543210", time_limit=600)
 
-Exotel dials the customer (`From`); when they answer, the flow (`Url`) runs and its Voicebot
-applet opens the websocket to the bot. Failures raise an `ExotelError` subclass whose message
-says what to fix; rate limits and outages are retried a bounded number of times.
+Exotel dials the customer (`From`); when they answer, it opens the websocket to `StreamUrl`
+(Connect Voice AI) or runs the flow (`Url`) whose Voicebot applet does (connect_forms.py has
+both forms and their limits). Failures raise an `ExotelError` subclass whose message says
+what to fix; rate limits and outages are retried a bounded number of times.
 """
 
 from __future__ import annotations
@@ -19,16 +21,24 @@ from typing import Any
 
 import httpx
 
+from exotel_bot.outbound.connect_forms import (
+    MAX_TIME_LIMIT_SECS,
+    STREAM_EVENTS,
+    Form,
+    as_dict,
+    flow_form,
+    stream_form,
+)
 from exotel_bot.settings import ConfigError, Secret, read_settings
 
+__all__ = ["MAX_TIME_LIMIT_SECS", "ExotelClient", "ExotelError", "read_exotel_api_settings"]
+
 DEFAULT_SUBDOMAIN = "api.exotel.com"  # Singapore; Mumbai accounts use api.in.exotel.com
-MAX_TIME_LIMIT_SECS = 14400  # Exotel's ceiling for TimeLimit
 REQUIRED_VARIABLES = (
     "EXOTEL_API_KEY",
     "EXOTEL_API_TOKEN",
     "EXOTEL_ACCOUNT_SID",
     "EXOTEL_CALLER_ID",
-    "EXOTEL_APP_ID",
 )
 
 
@@ -68,9 +78,13 @@ class ExotelApiSettings:
     api_token: Secret = field(repr=False)
     account_sid: str
     caller_id: str  # your ExoPhone
-    app_id: str  # the flow whose Voicebot applet points at the bot
+    app_id: str = ""  # flow mode: the flow whose Voicebot applet points at the bot
     subdomain: str = DEFAULT_SUBDOMAIN
     base_url: str = ""  # EXOTEL_API_BASE_URL: a stand-in or proxy instead of https://subdomain
+    mode: str = "stream"  # EXOTEL_OUTBOUND_MODE: stream (Connect Voice AI) or flow
+    record: bool = False  # OUTBOUND_RECORD
+    recording_channels: str = "single"  # OUTBOUND_RECORDING_CHANNELS
+    stream_name: str = ""  # OUTBOUND_STREAM_NAME
 
     @property
     def api_root(self) -> str:
@@ -88,12 +102,16 @@ class ExotelApiSettings:
 def read_exotel_api_settings() -> ExotelApiSettings:
     """The EXOTEL_* settings from the environment, or ConfigError naming what is missing."""
     settings = read_settings(require_keys=False)
-    env = {name: str(getattr(settings, name.lower())) for name in REQUIRED_VARIABLES}
+    flow = settings.exotel_outbound_mode == "flow"
+    needed = (*REQUIRED_VARIABLES, "EXOTEL_APP_ID") if flow else REQUIRED_VARIABLES
+    env = {name: str(getattr(settings, name.lower())) for name in needed}
     missing = [name for name, value in env.items() if not value]
     if missing:
         raise ConfigError(
-            f"Dialling out needs {', '.join(missing)} (Exotel dashboard -> API settings, "
-            "ExoPhones and App Bazaar; see the README's 'Outbound calls')."
+            f"Dialling out needs {', '.join(missing)} (Exotel dashboard -> API settings and "
+            "ExoPhones"
+            + (", App Bazaar for EXOTEL_OUTBOUND_MODE=flow" if flow else "")
+            + "; see docs/outbound.md)."
         )
     subdomain = settings.exotel_subdomain or DEFAULT_SUBDOMAIN
     if "/" in subdomain or ":" in subdomain:
@@ -104,7 +122,7 @@ def read_exotel_api_settings() -> ExotelApiSettings:
     base_url = settings.exotel_api_base_url
     if base_url and not base_url.startswith(("http://", "https://")):
         raise ConfigError(f"EXOTEL_API_BASE_URL={base_url!r} must start with http:// or https://")
-    if not env["EXOTEL_APP_ID"].isdigit():
+    if flow and not env["EXOTEL_APP_ID"].isdigit():
         raise ConfigError(
             f"EXOTEL_APP_ID={env['EXOTEL_APP_ID']!r} must be the flow's number (App Bazaar -> "
             "your flow: the digits at the end of its URL)"
@@ -114,9 +132,13 @@ def read_exotel_api_settings() -> ExotelApiSettings:
         api_token=Secret(env["EXOTEL_API_TOKEN"]),
         account_sid=env["EXOTEL_ACCOUNT_SID"],
         caller_id=env["EXOTEL_CALLER_ID"],
-        app_id=env["EXOTEL_APP_ID"],
+        app_id=settings.exotel_app_id,
         subdomain=subdomain,
         base_url=base_url,
+        mode=settings.exotel_outbound_mode,
+        record=settings.outbound_record,
+        recording_channels=settings.outbound_recording_channels,
+        stream_name=settings.outbound_stream_name,
     )
 
 
@@ -175,25 +197,49 @@ class ExotelClient:
         call_type: str | None = None,
     ) -> PlacedCall:
         """Dial `customer` from the ExoPhone; when they answer, run the flow (and the bot)."""
-        if time_limit is not None and not 1 <= time_limit <= MAX_TIME_LIMIT_SECS:
-            raise ValueError(f"time_limit must be 1..{MAX_TIME_LIMIT_SECS} seconds")
-        form: dict[str, Any] = {
-            "From": customer,
-            "CallerId": self.settings.caller_id,
-            "Url": self.settings.flow_url,
-        }
-        optional = {
-            "CallType": call_type,
-            "TimeLimit": time_limit,
-            "TimeOut": time_out,
-            "StatusCallback": status_callback,
-            "CustomField": custom_field,
-        }
-        form |= {key: str(value) for key, value in optional.items() if value is not None}
-        if status_callback:
-            form["StatusCallbackEvents[]"] = list(status_callback_events)
+        form = flow_form(
+            customer,
+            self.settings.caller_id,
+            self.settings.flow_url,
+            time_limit=time_limit,
+            time_out=time_out,
+            status_callback=status_callback,
+            status_callback_events=status_callback_events,
+            custom_field=custom_field,
+            call_type=call_type,
+        )
+        return await self.connect(form)
+
+    async def connect_to_stream(
+        self,
+        customer: str,
+        stream_url: str,
+        *,
+        time_limit: int | None = None,
+        status_callback: str | None = None,
+        status_callback_events: Iterable[str] = STREAM_EVENTS,
+        custom_field: str | None = None,
+    ) -> PlacedCall:
+        """Connect Voice AI: dial `customer`; once answered Exotel streams to `stream_url`.
+        Record, RecordingChannels and StreamName come from the settings."""
+        form = stream_form(
+            customer,
+            self.settings.caller_id,
+            stream_url,
+            stream_name=self.settings.stream_name,
+            record=self.settings.record,
+            recording_channels=self.settings.recording_channels,
+            time_limit=time_limit,
+            status_callback=status_callback,
+            status_callback_events=status_callback_events,
+            custom_field=custom_field,
+        )
+        return await self.connect(form)
+
+    async def connect(self, form: Form) -> PlacedCall:
+        """POST Calls/connect with this form (connect_forms.py); the call Exotel placed."""
         path = f"/v1/Accounts/{self.settings.account_sid}/Calls/connect.json"
-        body = await self._post(path, form)
+        body = await self._post(path, as_dict(form))
         call = body.get("Call") if isinstance(body, dict) else None
         if not isinstance(call, dict) or not call.get("Sid"):
             raise ExotelError(f"Exotel answered without a call Sid: {str(body)[:200]}")
@@ -312,6 +358,7 @@ def _client_error(status: int, message: str, settings: ExotelApiSettings) -> Exo
         )
     return ExotelRequestError(
         f"Exotel refused the call (HTTP {status}): {message}. Check the number, "
-        f"EXOTEL_CALLER_ID ({settings.caller_id}) and EXOTEL_APP_ID ({settings.app_id}).",
+        f"EXOTEL_CALLER_ID ({settings.caller_id})"
+        + (f" and EXOTEL_APP_ID ({settings.app_id})." if settings.mode == "flow" else "."),
         status,
     )
