@@ -31,9 +31,8 @@ from exotel_bot.call.phrases import Phrases
 from exotel_bot.call.turns import phone_turn_strategies, phone_vad
 from exotel_bot.call.vad import warm_up
 from exotel_bot.logs import call_logging, hide_secrets, setup_logging
+from exotel_bot.outbound.answer import AnswerSupervisor
 from exotel_bot.outbound.dials import match_dial
-from exotel_bot.outbound.hello import WaitForHello
-from exotel_bot.outbound.voicemail import voicemail_detector
 from exotel_bot.records.recorder import CallRecorder
 from exotel_bot.services.openai_pool import PooledOpenAILLMService
 from exotel_bot.services.speech import make_stt, make_tts
@@ -120,14 +119,9 @@ async def run_bot(call: ExotelCall, runner_args: RunnerArguments, settings: Sett
         ),
     )
     tts = make_tts(settings, language)  # TTS_SERVICE: Cartesia or Sarvam (exotel_bot/services/)
-    # Outbound calls: an answering machine gets a short message, then the bot hangs up.
-    voicemail = voicemail_detector(
-        call,
-        llm,
-        control,
-        phrases.voicemail_message(call.dial_context.get("name"), call.dial_context.get("purpose")),
-        enabled=settings.voicemail_detection,
-        message_delay=settings.voicemail_message_delay_secs,
+    # outbound: what picked up (person, voicemail, IVR, screening, silence) and the hello gate
+    answer = AnswerSupervisor.for_call(
+        call, settings, control, phrases, greeting(call, phrases), on_verdict=recorder.note
     )
 
     # The tools the LLM may call: yours first, then hanging up and handing over to a person.
@@ -142,18 +136,15 @@ async def run_bot(call: ExotelCall, runner_args: RunnerArguments, settings: Sett
         ),
     )
 
-    # OUTBOUND_WAIT_FOR_HELLO: the greeting answers the callee's first words (exotel_bot/outbound/).
-    hello_gate = WaitForHello(greeting(call, phrases), enabled=call.wait_for_hello)
-
     pipeline = Pipeline(
         [
             transport.input(),  # caller audio from Exotel
             control.input(),  # Exotel stop/mark events, keypad digits
             stt,  # speech to text (Deepgram or Sarvam)
-            voicemail,  # outbound calls: a person or an answering machine?
+            answer.listener,  # outbound: a person, voicemail, an IVR, screening or silence?
             user_aggregator,  # the caller's turns (Silero VAD + turn detection)
             CallerAudioSink(),  # the caller's audio goes no further (saves CPU)
-            hello_gate,  # outbound calls may greet only once the callee says "hello?"
+            answer.gate,  # outbound: only a person's turns reach the LLM; may wait for "hello?"
             llm,  # what to say (OpenAI)
             speak_from_first_phrase(),  # to the TTS from the first phrase, not the first sentence
             tts,  # text to speech (Cartesia or Sarvam)

@@ -148,6 +148,10 @@ class CallRecorder(BaseObserver):
         """
         self._record.set_end(reason, detail)
 
+    def note(self, kind: str, detail: str) -> None:
+        """A line in the record's events, e.g. `note("answer", "voicemail: heard a beep")`."""
+        self._record.event(time.monotonic() - self._t0, kind, detail)
+
     async def _on_socket_closed(self, transport, websocket) -> None:
         self._record.infer_end(
             SOCKET_CLOSED, CALLER_HUNG_UP, "websocket closed without a stop message"
