@@ -121,7 +121,12 @@ async def run_bot(call: ExotelCall, runner_args: RunnerArguments, settings: Sett
     tts = make_tts(settings, language)  # TTS_SERVICE: Cartesia or Sarvam (exotel_bot/services/)
     # outbound: what picked up (person, voicemail, IVR, screening, silence) and the hello gate
     answer = AnswerSupervisor.for_call(
-        call, settings, control, phrases, greeting(call, phrases), on_verdict=recorder.note
+        call,
+        settings,
+        control,
+        phrases,
+        greeting(call, phrases),
+        on_verdict=lambda kind, why: recorder.note("answer", f"{kind}: {why}"),
     )
 
     # The tools the LLM may call: yours first, then hanging up and handing over to a person.

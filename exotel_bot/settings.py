@@ -147,7 +147,7 @@ class Settings(BaseSettings):
     # What picked up an outbound call (exotel_bot/outbound/answer.py)
     voicemail_detection: bool = True  # answer supervision on outbound calls
     voicemail_message_delay_secs: float = 2.0  # quiet after a greeting with no beep heard
-    answer_decision_timeout_secs: float = 4.0  # no verdict by then: a person (converse)
+    answer_decision_timeout_secs: float = 8.0  # after the first sound: the verdict is final
     answer_silence_timeout_secs: float = 8.0  # nobody said anything: hang up (silence)
     voicemail_max_wait_secs: float = 30.0  # the longest a machine's greeting may run
 

@@ -15,8 +15,8 @@
 (rules, immediate) and listens for a beep in the audio (`beep.py`). Nobody is kept waiting: a
 person is the default, so the first "hello?" is answered as soon as its turn ends, and if
 speech is heard but no words arrive within ANSWER_DECISION_TIMEOUT_SECS the call is a person's
-anyway. For that long after the verdict, a machine's cue or a beep still turns it into
-voicemail or an IVR (a Hindi machine's first sentence can be a plain "hello").
+anyway. Until then (from the first sound), a machine's cue or a beep still turns a person into
+voicemail or an IVR (a machine's first sentence can be a plain "hello").
 
 `gate` (right before the LLM) keeps the LLM from answering anything but a person, and holds
 the greeting until the callee's first words when the dial asked to wait for "hello"
@@ -61,6 +61,10 @@ from exotel_bot.wire.handshake import ExotelCall
 
 MACHINES = (VOICEMAIL, IVR)
 _POLL_SECS = 0.05
+SCREENING_PAUSE_SECS = 0.6  # the screening prompt is over after this much quiet
+# After the bot has said who is calling, the screening service relays it and the callee
+# decides: this long without a word is silence.
+SCREENING_WAIT_SECS = 20.0
 
 
 class AnswerSupervisor:
@@ -75,7 +79,7 @@ class AnswerSupervisor:
         voicemail_message: str,
         screening_message: str,
         enabled: bool = True,
-        decision_secs: float = 4.0,
+        decision_secs: float = 8.0,
         silence_secs: float = 8.0,
         hello_timeout_secs: float = 3.0,
         message_delay_secs: float = 2.0,
@@ -125,6 +129,16 @@ class AnswerSupervisor:
             on_verdict=on_verdict,
         )
 
+    def heard_first_words(self) -> None:
+        """The decision window runs `decision_secs` from the callee's first sound."""
+        if not self._window_ends:
+            self._window_ends = time.monotonic() + self.decision_secs
+
+    @property
+    def may_change(self) -> bool:
+        """A person's verdict within the decision window: a machine's cue can still turn it."""
+        return self.active and self.state == PERSON and time.monotonic() <= self._window_ends
+
     @property
     def lets_the_llm_answer(self) -> bool:
         return not self.active or self.state in (PERSON, None)
@@ -139,7 +153,7 @@ class AnswerSupervisor:
         self.state = answer
         self.verdicts.append(answer)
         if answer == PERSON:
-            self._window_ends = time.monotonic() + self.decision_secs
+            self.heard_first_words()
         logger.info(f"Outbound call answered by: {answer} ({why})")
         if self._on_verdict:
             self._on_verdict(answer, why)
@@ -187,6 +201,7 @@ class AnswerListener(FrameProcessor):
                 self._last_sound = time.monotonic()
                 if not self._heard_speech:
                     self._heard_speech = True
+                    sup.heard_first_words()
                     self._later(self._decision_bound(), "answer-decision")
             elif isinstance(frame, VADUserStoppedSpeakingFrame):
                 self._speaking = False
@@ -210,19 +225,27 @@ class AnswerListener(FrameProcessor):
         answer = classify(text)
         if not self._sup.verdict(answer, f"heard {text[:80]!r}", self):
             return
+        if answer in MACHINES and PERSON in self._sup.verdicts:
+            self._later(self.broadcast_interruption(), "answer-stop-talking")  # not to a machine
         if answer == IVR:
             self._hang_up("an IVR menu answered", None, IVR)
         elif answer == VOICEMAIL:
             self._later(self._leave_message_when_quiet(), "answer-voicemail")
         elif answer == SCREENING:  # who is calling and why; the next words are classified anew
-            await self.push_frame(TTSSpeakFrame(self._sup.screening_message))
-            self._later(self._silence_bound(), "answer-silence")
+            self._later(self._answer_screening(), "answer-screening")
 
     async def _beep(self) -> None:
         sup = self._sup
         if sup.state != VOICEMAIL and not sup.verdict(VOICEMAIL, "heard a beep", self):
             return
         self._leave_message("the beep has ended")
+
+    async def _answer_screening(self) -> None:
+        """Once the screening prompt is over, say who is calling and why; then listen again."""
+        while self._speaking or time.monotonic() - self._quiet_since < SCREENING_PAUSE_SECS:
+            await asyncio.sleep(_POLL_SECS)
+        await self.push_frame(TTSSpeakFrame(self._sup.screening_message))
+        await self._silence_bound(SCREENING_WAIT_SECS)
 
     async def _leave_message_when_quiet(self) -> None:
         """No beep (yet): leave the message once the greeting has been quiet long enough."""
@@ -258,12 +281,13 @@ class AnswerListener(FrameProcessor):
             why = f"no words in {self._sup.decision_secs:g} s: the default"
             self._sup.verdict(PERSON, why, self)
 
-    async def _silence_bound(self) -> None:
-        """Nothing said for `silence_secs` (from the answer, or the screening message): hang up."""
+    async def _silence_bound(self, secs: float | None = None) -> None:
+        """Nothing said for `secs` (from the answer, or the screening message): hang up."""
         started = time.monotonic()
-        await asyncio.sleep(self._sup.silence_secs)
+        secs = self._sup.silence_secs if secs is None else secs
+        await asyncio.sleep(secs)
         said = self._last_sound > started or self._speaking
-        why = f"nothing said in {self._sup.silence_secs:g} s"
+        why = f"nothing said in {secs:g} s"
         if (
             self._sup.state in (None, SCREENING)
             and not said

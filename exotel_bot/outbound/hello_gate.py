@@ -15,6 +15,7 @@ from typing import Protocol
 from loguru import logger
 from pipecat.frames.frames import (
     CancelFrame,
+    EagerEndOfTurnCancelFrame,
     EndFrame,
     Frame,
     LLMContextFrame,
@@ -37,6 +38,9 @@ class Verdicts(Protocol):
     @property
     def lets_the_llm_answer(self) -> bool: ...
 
+    @property
+    def may_change(self) -> bool: ...
+
     def verdict(self, answer: str, why: str, via: FrameProcessor) -> bool: ...
 
 
@@ -56,20 +60,19 @@ class HelloGate(FrameProcessor):
         self._waiting = wait
         self._timeout = timeout
         self._timer: asyncio.Task | None = None
+        self._held: LLMContextFrame | None = None  # a speculative turn, until the turn ends
 
     async def process_frame(self, frame: Frame, direction: FrameDirection):
         await super().process_frame(frame, direction)
         if isinstance(frame, LLMContextFrame):
-            if self._sup.active and self._sup.state is None:
-                self._sup.verdict("person", "a turn ended before any verdict: the default", self)
-            if not self._sup.lets_the_llm_answer:
-                return  # a machine: the LLM does not answer it
-            if self._waiting:
-                if not frame.speculation:
-                    await self._greet("the callee spoke first")
-                return  # the callee's first words are answered by the greeting
-            await self.push_frame(frame, direction)
+            await self._context(frame, direction)
             return
+        downstream = direction == FrameDirection.DOWNSTREAM
+        if isinstance(frame, EagerEndOfTurnCancelFrame):
+            self._held = None  # the speculation was withdrawn
+        elif isinstance(frame, UserStoppedSpeakingFrame) and downstream and self._held:
+            held, self._held = self._held, None
+            await self._turn_ended(held)  # ahead of the turn's end, as pipecat orders them
         await self.push_frame(frame, direction)
         if not self._waiting:
             return
@@ -77,6 +80,42 @@ class HelloGate(FrameProcessor):
             self._start_timer()
         elif isinstance(frame, _TIMER_STOPS):
             await self._stop_timer()  # they are talking: greet when their turn ends
+
+    async def _context(self, frame: LLMContextFrame, direction: FrameDirection) -> None:
+        """A turn for the LLM. A speculative one (pipecat's early inference, confirmed later
+        by the turn's end without a second context frame) is held until the turn ends while
+        there is no verdict yet, the greeting is still owed, or a person may yet turn out to
+        be a machine."""
+        sup = self._sup
+        if sup.active and sup.state is None:
+            if frame.speculation:
+                self._held = frame
+                return
+            sup.verdict("person", "a turn ended before any verdict: the default", self)
+        if not sup.lets_the_llm_answer:
+            self._held = None
+            return  # a machine: the LLM does not answer it
+        if self._waiting:
+            if frame.speculation:
+                self._held = frame
+            else:
+                await self._greet("the callee spoke first")
+            return  # the callee's first words are answered by the greeting
+        if frame.speculation and sup.may_change:
+            self._held = frame  # its final words may still show a machine
+            return
+        await self.push_frame(frame, direction)
+
+    async def _turn_ended(self, held: LLMContextFrame) -> None:
+        sup = self._sup
+        if sup.active and sup.state is None:
+            sup.verdict("person", "a turn ended before any verdict: the default", self)
+        if not sup.lets_the_llm_answer:
+            return
+        if self._waiting:
+            await self._greet("the callee spoke first")
+        else:
+            await self.push_frame(held)
 
     def _start_timer(self) -> None:
         if self._timer is None:
