@@ -91,6 +91,11 @@ async def dial_directly(number: str, time_limit: int | None, context: dict) -> d
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["campaign"]:
+        from exotel_bot.outbound.campaign_cli import main as campaign
+
+        return campaign(argv[1:])
     args = parse_args(argv)
     load_dotenv(find_dotenv(usecwd=True), override=False)
     try:

@@ -74,7 +74,12 @@ def update_call_record(record: DialRecord) -> str:
                 "call_sid": sid,
                 "direction": "outbound",
                 "to": record.to,
-                "end": {"reason": record.outcome, "detail": "not answered"},
+                "end": {
+                    "reason": record.outcome,
+                    "detail": "not answered"
+                    if record.outcome in UNANSWERED
+                    else "its stream did not reach this server",
+                },
             }
         else:
             return ""  # answered here, but its record is written elsewhere (or not yet)

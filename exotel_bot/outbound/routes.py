@@ -11,6 +11,7 @@ request must carry `Authorization: Bearer <DIALOUT_TOKEN>`.
 from __future__ import annotations
 
 import asyncio
+import copy
 import hmac
 import json
 import math
@@ -176,6 +177,7 @@ async def exotel_status(request: Request) -> dict[str, Any]:
         if not hmac.compare_digest(signature.encode(), record.dial_id.encode()):
             logger.warning("StatusCallback ignored: its ?dial= does not match the dial's")
             raise HTTPException(403, "This StatusCallback does not belong to that dial")
+        record = copy.deepcopy(record)  # readers see it whole, once saved
         note_status(record, fields)
         if record.ended:
             path = await asyncio.to_thread(update_call_record, record)
