@@ -263,3 +263,34 @@ async def test_a_call_nobody_answered_gets_its_outcome(stream_server, exotel_api
     assert dial["status"] == status and dial["outcome"] == status
     record = read_json(dial["record_path"])
     assert record["end"]["reason"] == status and record["exotel"]["outcome"] == status
+
+
+async def test_several_workers_a_dial_on_one_reaches_a_call_on_another(
+    server_factory, exotel_api, redis_server, stand_ins
+):
+    shared = {
+        "REDIS_URL": redis_server.url,
+        "REDIS_KEY_PREFIX": "test-stream-workers:",
+        "DIALOUT_TOKEN": DIALOUT_TOKEN,
+        **exotel_api.env(),
+    }
+    workers = server_factory("--workers", "2", **shared)
+    # The dialling process (here a control plane) streams calls to the workers' address.
+    control = server_factory("--control", **shared, VOICEBOT_WS_URL=workers.ws_url)
+    exotel_api.reset()
+    context = {"name": "Meera", "purpose": "your appointment", "slot": "Tuesday 4 pm"}
+    call_sid = dialout(control, {"to": "+919812345603", "context": context})["call_sid"]
+    stream_url = exotel_api.placed(call_sid).fields["StreamUrl"]
+    assert stream_url.startswith(workers.ws_url + "?dial=")
+
+    report = await run_call(
+        stream_url,
+        [WaitForGreeting(timeout=20), Say("yes"), WaitForBot(timeout=20), Hangup()],
+        call_sid="CAworker-leg",
+    )
+    assert report.ok, report.summary()
+    assert stand_ins.cartesia.requests[0]["transcript"] == expected_greeting(
+        outbound_context=context
+    )
+    assert "Tuesday 4 pm" in stand_ins.openai.requests[0]["messages"][0]["content"]
+    assert "matched by dial parameter" in workers.log()
