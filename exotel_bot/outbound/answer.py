@@ -210,6 +210,8 @@ class AnswerListener(FrameProcessor):
                 self._heard_speech = True
                 self._last_sound = time.monotonic()
                 await self._words(frame.text)
+        elif isinstance(frame, TranscriptionFrame) and frame.text.strip():
+            await sup.gate.greet_now("the callee spoke first")  # unsupervised: any words
         await self.push_frame(frame, direction)
 
     def _later(self, coroutine, name: str) -> None:
@@ -225,6 +227,8 @@ class AnswerListener(FrameProcessor):
         answer = classify(text)
         if not self._sup.verdict(answer, f"heard {text[:80]!r}", self):
             return
+        if answer == PERSON:
+            await self._sup.gate.greet_now("the callee spoke first")
         if answer in MACHINES and PERSON in self._sup.verdicts:
             self._later(self.broadcast_interruption(), "answer-stop-talking")  # not to a machine
         if answer == IVR:

@@ -61,6 +61,7 @@ class HelloGate(FrameProcessor):
         self._timeout = timeout
         self._timer: asyncio.Task | None = None
         self._held: LLMContextFrame | None = None  # a speculative turn, until the turn ends
+        self._answered = False  # the greeting answered the turn in progress
 
     async def process_frame(self, frame: Frame, direction: FrameDirection):
         await super().process_frame(frame, direction)
@@ -70,9 +71,12 @@ class HelloGate(FrameProcessor):
         downstream = direction == FrameDirection.DOWNSTREAM
         if isinstance(frame, EagerEndOfTurnCancelFrame):
             self._held = None  # the speculation was withdrawn
-        elif isinstance(frame, UserStoppedSpeakingFrame) and downstream and self._held:
+        elif isinstance(frame, UserStoppedSpeakingFrame) and downstream:
             held, self._held = self._held, None
-            await self._turn_ended(held)  # ahead of the turn's end, as pipecat orders them
+            if self._answered and held is not None:
+                self._answered = False  # a confirmed speculation: no context frame follows
+            elif held is not None:
+                await self._turn_ended(held)  # ahead of the turn's end, as pipecat orders them
         await self.push_frame(frame, direction)
         if not self._waiting:
             return
@@ -87,6 +91,12 @@ class HelloGate(FrameProcessor):
         there is no verdict yet, the greeting is still owed, or a person may yet turn out to
         be a machine."""
         sup = self._sup
+        if self._answered:  # the greeting already answered this turn
+            if frame.speculation:
+                self._held = frame  # dropped when the turn ends
+            else:
+                self._answered = False  # its context frame: the next turn is the LLM's
+            return
         if sup.active and sup.state is None:
             if frame.speculation:
                 self._held = frame
@@ -131,6 +141,16 @@ class HelloGate(FrameProcessor):
         self._timer = None
         if self._sup.lets_the_llm_answer:
             await self._greet(f"no hello within {self._timeout:g} s")
+
+    async def greet_now(self, why: str) -> None:
+        """The callee's first words were a person's: greet now, not at the end of their turn
+        (the turn's own end can be seconds later); that turn gets no LLM reply of its own."""
+        if self._waiting:
+            # A final transcript always belongs to a turn that ends after it (pipecat starts
+            # a turn on a transcript if none is open): that turn's context frame (before or
+            # after its end), or its confirmed speculation, clears this.
+            self._answered = True
+            await self._greet(why)
 
     async def _greet(self, why: str) -> None:
         if not self._waiting:
