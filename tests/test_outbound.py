@@ -635,6 +635,10 @@ def test_dial_command_line(dialout_server, exotel_api):
     [
         ({"DIALOUT_TOKEN": "short"}, "at least 16 characters"),
         ({"DIALOUT_TOKEN": DIALOUT_TOKEN}, "Dialling out needs EXOTEL_API_KEY"),
+        (
+            {"DIALOUT_TOKEN": DIALOUT_TOKEN, **ExotelRestStandIn().env()},
+            "EXOTEL_OUTBOUND_MODE=stream needs the bot's websocket address",
+        ),
     ],
 )
 def test_half_configured_dialout_stops_the_server_at_start(stand_ins, env, expected):

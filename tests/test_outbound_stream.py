@@ -274,7 +274,7 @@ async def test_several_workers_a_dial_on_one_reaches_a_call_on_another(
         "DIALOUT_TOKEN": DIALOUT_TOKEN,
         **exotel_api.env(),
     }
-    workers = server_factory("--workers", "2", **shared)
+    workers = server_factory("--workers", "2", **shared, PUBLIC_URL="http://127.0.0.1:1")
     # The dialling process (here a control plane) streams calls to the workers' address.
     control = server_factory("--control", **shared, VOICEBOT_WS_URL=workers.ws_url)
     exotel_api.reset()

@@ -24,7 +24,7 @@ from loguru import logger
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from exotel_bot.logs import call_logging, hide_secrets
-from exotel_bot.outbound.dialer import place
+from exotel_bot.outbound.dialer import bot_stream_url, place
 from exotel_bot.outbound.dials import (
     DialRecord,
     dial_store,
@@ -207,6 +207,8 @@ def outbound_router() -> APIRouter:
         )
     settings = read_exotel_api_settings()
     hide_secrets([token, *settings.secrets()])
+    if settings.mode == "stream":
+        bot_stream_url(load_settings(require_keys=False))  # ConfigError: nowhere to stream to
 
     dialer = Dialer(settings, token)
     protected = [Depends(dialer.check_token)]
