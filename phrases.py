@@ -40,6 +40,7 @@ ENGLISH = Phrases(
         "Please call again later. Goodbye!"
     ),
     recorded_apology="Sorry, we're having a technical problem.",
+    screening="This is the Acme Store assistant, calling for {name}{about}.",
 )
 
 PHRASES: dict[str, Phrases] = {
@@ -65,6 +66,7 @@ PHRASES: dict[str, Phrases] = {
             "कृपया बाद में फिर कॉल करें। नमस्ते!"
         ),
         recorded_apology="माफ़ कीजिए, हमें तकनीकी समस्या आ रही है।",
+        screening="मैं Acme Store से बोल रही हूँ, {name} जी के लिए कॉल है{about}।",
     ),
     "hinglish": Phrases(
         answer_in=(
@@ -89,6 +91,7 @@ PHRASES: dict[str, Phrases] = {
             "Please बाद में फिर call करें। Bye!"
         ),
         recorded_apology="Sorry, हमें technical problem आ रही है।",
+        screening="मैं Acme Store से बोल रही हूँ, {name} जी के लिए call है{about}।",
     ),
     "bn": Phrases(
         answer_in="Bengali, written in Bengali script",

@@ -24,7 +24,9 @@ class CallEnd(StrEnum):
     CALLER_HUNG_UP = "caller_hung_up"
     BOT_HUNG_UP = "bot_hung_up"
     TRANSFERRED = "transferred"
-    VOICEMAIL = "voicemail"
+    VOICEMAIL = "voicemail"  # an outbound call reached an answering machine
+    IVR = "ivr"  # an outbound call reached a phone menu
+    SILENCE = "silence"  # nobody said anything on an outbound call
     ERROR = "error"
     UNKNOWN = "unknown"
 

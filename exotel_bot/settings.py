@@ -174,9 +174,12 @@ class Settings(BaseSettings):
     max_message_bytes: int = 256 * 1024
     # Vendor failures (exotel_bot/call/fallback.py)
     llm_timeout_secs: float = 6.0
-    # Answering machines on outbound calls (exotel_bot/outbound/voicemail.py)
-    voicemail_detection: bool = True
-    voicemail_message_delay_secs: float = 2.0
+    # What picked up an outbound call (exotel_bot/outbound/answer.py)
+    voicemail_detection: bool = True  # answer supervision on outbound calls
+    voicemail_message_delay_secs: float = 2.0  # quiet after a greeting with no beep heard
+    answer_decision_timeout_secs: float = 8.0  # after the first sound: the verdict is final
+    answer_silence_timeout_secs: float = 8.0  # nobody said anything: hang up (silence)
+    voicemail_max_wait_secs: float = 30.0  # the longest a machine's greeting may run
 
     # After the call (docs/records.md): the outcome bot.py declares, the post-call webhook,
     # and the number a Connect applet gets for an unknown call (docs/call-control.md).
@@ -215,7 +218,11 @@ class Settings(BaseSettings):
     exotel_api_token: SecretText = ""
     exotel_account_sid: str = ""
     exotel_caller_id: str = ""  # your ExoPhone
-    exotel_app_id: str = ""  # the flow whose Voicebot applet points at the bot
+    exotel_app_id: str = ""  # the flow whose Voicebot applet points at the bot (flow mode)
+    exotel_outbound_mode: str = "stream"  # stream (Connect Voice AI) or flow (App Bazaar)
+    outbound_record: bool = False  # Record=true on Connect Voice AI dials
+    outbound_recording_channels: str = "single"  # single or dual
+    outbound_stream_name: str = ""  # StreamName (<= 32 characters)
     exotel_subdomain: str = ""  # api.exotel.com (Singapore) unless set; api.in.exotel.com
     exotel_api_base_url: str = ""  # a stand-in or proxy instead of https://EXOTEL_SUBDOMAIN
 
@@ -286,6 +293,20 @@ class Settings(BaseSettings):
             raise ValueError("MAX_CONCURRENT_CALLS must be 0 (no limit) or more")
         if self.calls_per_worker < 1:
             raise ValueError("CALLS_PER_WORKER must be 1 or more")
+        if self.outbound_hello_timeout_secs <= 0:
+            raise ValueError("OUTBOUND_HELLO_TIMEOUT_SECS must be a positive number of seconds")
+        if self.exotel_outbound_mode not in ("stream", "flow"):
+            raise ValueError(
+                f"EXOTEL_OUTBOUND_MODE={self.exotel_outbound_mode!r} must be stream (Connect "
+                "Voice AI, no flow needed) or flow (an App Bazaar flow, EXOTEL_APP_ID)"
+            )
+        if self.outbound_recording_channels not in ("single", "dual"):
+            raise ValueError("OUTBOUND_RECORDING_CHANNELS must be single or dual")
+        if len(self.outbound_stream_name) > 32:
+            raise ValueError("OUTBOUND_STREAM_NAME must be at most 32 characters (Exotel's limit)")
+        for name in ("answer_decision_timeout_secs", "answer_silence_timeout_secs"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name.upper()} must be a positive number of seconds")
         if self.web_concurrency < 1:
             raise ValueError("WEB_CONCURRENCY must be 1 or more (worker processes)")
         if self.redis_url and urlparse(self.redis_url).scheme not in ("redis", "rediss", "unix"):

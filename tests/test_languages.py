@@ -69,6 +69,7 @@ def spoken_phrases(phrases: Phrases) -> dict[str, str]:
         inbound_greeting=phrases.greet_inbound("Asha"),
         outbound_greeting=phrases.greet_outbound("Asha", "order"),
         voicemail=phrases.voicemail_message("Asha", "order"),
+        screening=phrases.screening_message("Asha", "order"),
     )
     return said
 

@@ -4,6 +4,7 @@ the bot's greeting through a simulated call, waiting for "hello", and Exotel's S
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import subprocess
 import sys
@@ -20,6 +21,7 @@ from pipecat.frames.frames import (
 from pipecat.processors.aggregators.llm_context import LLMContext
 from pipecat.tests.utils import SleepFrame, run_test
 
+from exotel_bot.outbound.answer import AnswerSupervisor
 from exotel_bot.outbound.dials import DialRecord, MemoryDialStore, match_dial, normalize_number
 from exotel_bot.outbound.dials import use_dial_store as set_store
 from exotel_bot.outbound.exotel_api import (
@@ -31,7 +33,6 @@ from exotel_bot.outbound.exotel_api import (
     ExotelUnavailable,
     read_exotel_api_settings,
 )
-from exotel_bot.outbound.hello import WaitForHello
 from exotel_bot.settings import ConfigError
 from exotel_bot.wire.handshake import ExotelCall
 from simulator.caller import Hangup, Say, Silence, WaitForBot, WaitForGreeting, run_call
@@ -213,6 +214,9 @@ def test_settings_name_what_is_missing(monkeypatch):
         monkeypatch.setenv(name, "x")
     for name in ("EXOTEL_CALLER_ID", "EXOTEL_APP_ID", "EXOTEL_SUBDOMAIN", "EXOTEL_API_BASE_URL"):
         monkeypatch.delenv(name, raising=False)
+    with pytest.raises(ConfigError, match="needs EXOTEL_CALLER_ID \\("):
+        read_exotel_api_settings()  # stream mode (the default) needs no flow
+    monkeypatch.setenv("EXOTEL_OUTBOUND_MODE", "flow")
     with pytest.raises(ConfigError, match="EXOTEL_CALLER_ID, EXOTEL_APP_ID"):
         read_exotel_api_settings()
     monkeypatch.setenv("EXOTEL_CALLER_ID", "08047491899")
@@ -318,9 +322,24 @@ def context_frame() -> LLMContextFrame:
     return LLMContextFrame(context=LLMContext(messages=[{"role": "user", "content": "Hello?"}]))
 
 
+def hello_gate(wait: bool = True, timeout: float = 30.0, state: str | None = None):
+    """The answer supervisor's gate on an outbound call (a verdict already taken: `state`)."""
+    call = dataclasses.replace(exotel_call(), direction="outbound", wait_for_hello=wait)
+    supervisor = AnswerSupervisor(
+        call,
+        None,  # no call control: nothing here hangs up
+        greeting="Hello Asha!",
+        voicemail_message="",
+        screening_message="",
+        hello_timeout_secs=timeout,
+    )
+    supervisor.state = state
+    return supervisor.gate
+
+
 async def test_wait_for_hello_answers_the_first_turn_with_the_greeting():
     down, _ = await run_test(
-        WaitForHello("Hello Asha!", timeout=30),
+        hello_gate(),
         frames_to_send=[
             UserStartedSpeakingFrame(),
             UserStoppedSpeakingFrame(),
@@ -339,7 +358,7 @@ async def test_wait_for_hello_answers_the_first_turn_with_the_greeting():
 
 async def test_wait_for_hello_greets_anyway_after_silence():
     down, _ = await run_test(
-        WaitForHello("Hello Asha!", timeout=0.2),
+        hello_gate(timeout=0.2),
         frames_to_send=[SleepFrame(sleep=0.5), context_frame()],
         expected_down_frames=[TTSSpeakFrame, LLMContextFrame],
     )
@@ -348,9 +367,18 @@ async def test_wait_for_hello_greets_anyway_after_silence():
 
 async def test_wait_for_hello_disabled_passes_everything_through():
     await run_test(
-        WaitForHello("Hello!", enabled=False, timeout=0.1),
+        hello_gate(wait=False, timeout=0.1),
         frames_to_send=[SleepFrame(sleep=0.3), context_frame()],
         expected_down_frames=[LLMContextFrame],
+    )
+
+
+@pytest.mark.parametrize("machine", ["voicemail", "ivr", "screening"])
+async def test_the_llm_never_answers_a_machine(machine):
+    await run_test(
+        hello_gate(wait=False, state=machine),
+        frames_to_send=[context_frame(), SleepFrame(sleep=0.1)],
+        expected_down_frames=[],
     )
 
 
@@ -587,11 +615,18 @@ def test_dial_command_line(dialout_server, exotel_api):
     bad = run_dial("12345", DIALOUT_TOKEN=DIALOUT_TOKEN)
     assert bad.returncode == 2 and "is not a phone number" in bad.stderr
 
-    direct = run_dial("9812345678", "--direct", **exotel_api.env())
+    public = {"PUBLIC_URL": "https://bot.example.com"}
+    direct = run_dial("9812345678", "--direct", **exotel_api.env(), **public)
     assert direct.returncode == 0, direct.stderr
-    assert exotel_api.placed(direct.stdout.strip()).fields["From"] == CUSTOMER
+    placed = exotel_api.placed(direct.stdout.strip())
+    assert placed.fields["From"] == CUSTOMER
+    assert placed.fields["StreamUrl"].startswith("wss://bot.example.com/ws?dial=")
+    nowhere = run_dial("9812345678", "--direct", **exotel_api.env())
+    assert nowhere.returncode == 2 and "PUBLIC_URL" in nowhere.stderr
 
-    wrong = run_dial("9812345678", "--direct", **(exotel_api.env() | {"EXOTEL_API_KEY": "nope"}))
+    wrong = run_dial(
+        "9812345678", "--direct", **(exotel_api.env() | {"EXOTEL_API_KEY": "nope"}), **public
+    )
     assert wrong.returncode == 1 and "EXOTEL_API_KEY" in wrong.stderr
 
 
@@ -600,6 +635,10 @@ def test_dial_command_line(dialout_server, exotel_api):
     [
         ({"DIALOUT_TOKEN": "short"}, "at least 16 characters"),
         ({"DIALOUT_TOKEN": DIALOUT_TOKEN}, "Dialling out needs EXOTEL_API_KEY"),
+        (
+            {"DIALOUT_TOKEN": DIALOUT_TOKEN, **ExotelRestStandIn().env()},
+            "EXOTEL_OUTBOUND_MODE=stream needs the bot's websocket address",
+        ),
     ],
 )
 def test_half_configured_dialout_stops_the_server_at_start(stand_ins, env, expected):

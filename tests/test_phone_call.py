@@ -14,7 +14,8 @@ from pipecat.processors.filters.identity_filter import IdentityFilter
 
 from exotel_bot import CallEnd, PhoneCall
 from exotel_bot.call.control import CallControlProcessor
-from exotel_bot.outbound.hello import WaitForHello
+from exotel_bot.outbound.answer import AnswerListener
+from exotel_bot.outbound.hello_gate import HelloGate
 from exotel_bot.phone.post_call import run_post_call_steps
 from exotel_bot.phone.speech import SpeechOut
 from exotel_bot.settings import ConfigError, read_settings
@@ -63,7 +64,8 @@ def test_inbound_calls_get_no_answer_detection_and_greet_at_once(monkeypatch):
 def test_outbound_calls_waiting_for_hello_greet_from_the_gate(monkeypatch):
     phone = phone_call(monkeypatch, direction="outbound", wait_for_hello=True)
     assert not phone.greets_at_once  # the greeting is decided once: the gate says it
-    assert isinstance(phone.call_control()[-1], WaitForHello)
+    assert isinstance(phone.call_control()[-1], HelloGate)
+    assert [type(p) for p in phone.answer_detection()] == [AnswerListener]
 
 
 def test_the_end_of_a_call_is_one_object_for_control_and_record(monkeypatch):

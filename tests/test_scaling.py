@@ -58,6 +58,7 @@ def shared_env(redis_server, exotel_api) -> dict[str, str]:
         "REDIS_KEY_PREFIX": "test-scaling:",
         "MAX_CONCURRENT_CALLS": "2",
         "DIALOUT_TOKEN": DIALOUT_TOKEN,
+        "EXOTEL_OUTBOUND_MODE": "flow",  # these dials go through a flow's dynamic Voicebot URL
         **exotel_api.env(),
     }
 

@@ -1,8 +1,8 @@
 """What a table of phrases holds: every sentence the bot speaks without the LLM, in one language.
 
 The tables themselves are the user's, in `phrases.py` beside bot.py; bot.py hands the call's
-table to call control (`CallControl`), the vendor fallbacks (`VendorFallback`) and the voicemail
-detector.
+table to call control (`CallControl`), the vendor fallbacks (`VendorFallback`) and the outbound
+answer supervisor.
 
 Templates: `{hello}` is `hello` or `hello_named` (with `{name}`), `{about}` is `about` (with
 `{purpose}`) or empty; both come from the call (custom parameters or the dial's context).
@@ -43,6 +43,10 @@ class Phrases:
             return self.transfer_to.format(department=department)
         return self.transfer
 
+    # {name} {about}: said to a call-screening service (who is calling, for whom and why);
+    # empty: the outbound greeting is said instead.
+    screening: str = ""
+
     def _hello(self, name: str | None) -> str:
         return self.hello_named.format(name=name) if name else self.hello
 
@@ -57,3 +61,8 @@ class Phrases:
 
     def voicemail_message(self, name: str | None = None, purpose: str | None = None) -> str:
         return self.voicemail.format(hello=self._hello(name), about=self._about(purpose))
+
+    def screening_message(self, name: str | None = None, purpose: str | None = None) -> str:
+        if not self.screening:
+            return self.greet_outbound(name, purpose)
+        return self.screening.format(name=name or "", about=self._about(purpose)).replace("  ", " ")

@@ -10,12 +10,13 @@ request must carry `Authorization: Bearer <DIALOUT_TOKEN>`.
 
 from __future__ import annotations
 
+import asyncio
+import copy
 import hmac
 import json
 import math
 import re
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -23,6 +24,7 @@ from loguru import logger
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from exotel_bot.logs import call_logging, hide_secrets
+from exotel_bot.outbound.dialer import bot_stream_url, place
 from exotel_bot.outbound.dials import (
     DialRecord,
     dial_store,
@@ -32,12 +34,12 @@ from exotel_bot.outbound.dials import (
 from exotel_bot.outbound.exotel_api import (
     MAX_TIME_LIMIT_SECS,
     ExotelApiSettings,
-    ExotelClient,
     ExotelError,
     ExotelRateLimited,
     ExotelUnavailable,
     read_exotel_api_settings,
 )
+from exotel_bot.outbound.outcomes import note_status, update_call_record
 from exotel_bot.settings import ConfigError, Settings, load_settings
 from exotel_bot.stores import StoreUnavailable
 from exotel_bot.wire.callbacks import CallbackTooLarge, callback_fields
@@ -49,9 +51,6 @@ BearerCredentials = Annotated[
 MIN_TOKEN_LENGTH = 16
 MAX_CONTEXT_BYTES = 4096
 MAX_CALLBACK_BYTES = 64 * 1024
-MAX_STATUS_EVENTS = 10
-# StatusCallback fields worth keeping with the dial's record.
-STATUS_FIELDS = ("EventType", "Status", "DateUpdated", "ConversationDuration", "RecordingUrl")
 
 
 class DialRequest(BaseModel):
@@ -103,57 +102,29 @@ class Dialer:
             wait_for_hello_default() if request.wait_for_hello is None else request.wait_for_hello
         )
         record = DialRecord(to=request.to, context=request.context, wait_for_hello=wait)
-        try:  # before dialling: the callee may answer very fast
-            await dial_store().save(record)
+        try:
+            call_sid = await place(
+                record,
+                self.settings,
+                time_limit=request.time_limit,
+                custom_field=request.custom_field,
+            )
         except StoreUnavailable as e:  # no record, no context for the bot: do not dial
             logger.error(f"Not dialling {record.to}: cannot record the dial ({e})")
             raise HTTPException(
                 503, f"Cannot record the dial, so no call was placed: {e}"
             ) from None
-        try:
-            async with ExotelClient(self.settings) as exotel:
-                placed = await exotel.connect_to_flow(
-                    record.to,
-                    time_limit=request.time_limit,
-                    status_callback=status_callback_url(record.dial_id),
-                    custom_field=request.custom_field,
-                )
         except ExotelError as e:
-            record.status = "failed"
-            await _save_quietly(record)
-            logger.warning(f"Could not dial {record.to}: {e}")
             raise _http_error(e) from None
-        record.call_sid = placed.call_sid
-        with call_logging(placed.call_sid):
-            await _save_quietly(record)  # the call is placed: never answer with an error now
-            logger.info(
-                f"Dialling {record.to}: Exotel call {placed.call_sid} "
-                f"({placed.status or 'queued'}; context: {sorted(record.context)})"
-            )
-        return {"call_sid": placed.call_sid, "status": placed.status, "to": record.to}
+        except (ConfigError, ValueError) as e:
+            raise HTTPException(422, str(e)) from None
+        return {"call_sid": call_sid, "status": record.status, "to": record.to}
 
     async def dial_record(self, call_sid: str) -> dict[str, Any]:
         record = await dial_store().by_call_sid(call_sid)
         if record is None:
             raise HTTPException(404, f"No dial with call sid {call_sid!r} (or it has expired)")
         return record.public()
-
-
-async def _save_quietly(record: DialRecord) -> None:
-    """Save the record; a store that is down is logged (the dial's ref and number still match)."""
-    try:
-        await dial_store().save(record)
-    except StoreUnavailable as e:
-        logger.error(f"Could not update the dial to {record.to} ({e})")
-
-
-def status_callback_url(dial_id: str) -> str | None:
-    """Where Exotel posts the outcome: PUBLIC_URL/exotel/status, signed with the dial's id."""
-    public = load_settings(require_keys=False).public_url.rstrip("/")
-    if not public.startswith(("https://", "http://")):
-        logger.info("No PUBLIC_URL: Exotel will not report this call's outcome to /exotel/status")
-        return None
-    return f"{public}/exotel/status?{urlencode({'dial': dial_id})}"
 
 
 def _http_error(error: ExotelError) -> HTTPException:
@@ -206,11 +177,11 @@ async def exotel_status(request: Request) -> dict[str, Any]:
         if not hmac.compare_digest(signature.encode(), record.dial_id.encode()):
             logger.warning("StatusCallback ignored: its ?dial= does not match the dial's")
             raise HTTPException(403, "This StatusCallback does not belong to that dial")
-        event_fields = {k: str(fields[k])[:300] for k in STATUS_FIELDS if fields.get(k)}
-        record.status_events = [*record.status_events, event_fields][-MAX_STATUS_EVENTS:]
-        if status and not record.ended:
-            record.status = status
-        record.recording_url = str(fields.get("RecordingUrl") or record.recording_url)
+        record = copy.deepcopy(record)  # readers see it whole, once saved
+        note_status(record, fields)
+        if record.ended:
+            path = await asyncio.to_thread(update_call_record, record)
+            record.record_path = path or record.record_path
         await dial_store().save(record)
     return {"ok": True, "kept": True}
 
@@ -226,7 +197,8 @@ def outbound_router(settings: Settings | None = None) -> APIRouter:
     router = APIRouter(tags=["outbound calls"])
     router.add_api_route("/exotel/status", exotel_status, methods=["GET", "POST"])
 
-    token = str((settings or load_settings(require_keys=False)).dialout_token)
+    settings = settings or load_settings(require_keys=False)
+    token = str(settings.dialout_token)
     if not token:
         logger.info("Dial-out is off: set DIALOUT_TOKEN and the EXOTEL_* settings for /dialout")
         return router
@@ -238,6 +210,8 @@ def outbound_router(settings: Settings | None = None) -> APIRouter:
         )
     api_settings = read_exotel_api_settings()
     hide_secrets([token, *api_settings.secrets()])
+    if api_settings.mode == "stream":
+        bot_stream_url(settings)  # ConfigError: nowhere to stream to
 
     dialer = Dialer(api_settings, token)
     protected = [Depends(dialer.check_token)]

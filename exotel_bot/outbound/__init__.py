@@ -1,2 +1,3 @@
-"""Outbound calls: dials and their context, Exotel's REST API, the /dialout routes, the
-`python -m exotel_bot.outbound` command and waiting for the callee's hello."""
+"""Outbound calls: dials and their context, Exotel's REST API (Connect Voice AI or a flow), the
+/dialout routes, the `python -m exotel_bot.outbound` command, answer supervision (what picked
+up: a person, voicemail, an IVR, call screening, silence) and campaigns."""

@@ -4,7 +4,8 @@
 
 By default this asks the running server (`python server.py`) to dial, through its POST /dialout
 with DIALOUT_TOKEN: the server keeps the context for the bot. `--direct` asks Exotel itself
-(EXOTEL_* settings), for a bot that runs elsewhere: no context can travel that way.
+(EXOTEL_* settings); the context then reaches the bot only through a shared store
+(REDIS_URL). `campaign contacts.csv` calls a list (campaign.py).
 Prints the Exotel call sid on stdout; exits 1 if the call was not placed, 2 on bad input.
 """
 
@@ -18,9 +19,11 @@ import sys
 import httpx
 from dotenv import find_dotenv, load_dotenv
 
-from exotel_bot.outbound.dials import normalize_number
-from exotel_bot.outbound.exotel_api import ExotelClient, ExotelError, read_exotel_api_settings
+from exotel_bot.outbound.dialer import place
+from exotel_bot.outbound.dials import DialRecord, normalize_number
+from exotel_bot.outbound.exotel_api import ExotelError, read_exotel_api_settings
 from exotel_bot.settings import ConfigError, read_settings
+from exotel_bot.stores import StoreUnavailable, stores
 
 
 class DialFailed(Exception):
@@ -74,17 +77,25 @@ async def dial_through_server(server: str, token: str, body: dict) -> dict:
     return response.json()
 
 
-async def dial_directly(number: str, time_limit: int | None) -> dict:
-    """Exotel's Calls/connect from this process (the bot then sees an outbound call, no context)."""
-    async with ExotelClient(read_exotel_api_settings()) as exotel:
-        try:
-            placed = await exotel.connect_to_flow(number, time_limit=time_limit)
-        except ExotelError as e:
-            raise DialFailed(str(e)) from None
-    return {"call_sid": placed.call_sid, "status": placed.status, "to": number}
+async def dial_directly(number: str, time_limit: int | None, context: dict) -> dict:
+    """Exotel's Calls/connect from this process. The dial's record goes to this process's
+    store: the bot sees its context only when that store is shared (REDIS_URL)."""
+    record = DialRecord(to=number, context=context)
+    try:
+        call_sid = await place(record, read_exotel_api_settings(), time_limit=time_limit)
+    except (ExotelError, StoreUnavailable) as e:
+        raise DialFailed(str(e)) from None
+    finally:
+        await stores().close()
+    return {"call_sid": call_sid, "status": record.status, "to": number}
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["campaign"]:
+        from exotel_bot.outbound.campaign_cli import main as campaign
+
+        return campaign(argv[1:])
     args = parse_args(argv)
     load_dotenv(find_dotenv(usecwd=True), override=False)
     try:
@@ -92,13 +103,14 @@ def main(argv: list[str] | None = None) -> int:
         context = json.loads(args.context)
         if not isinstance(context, dict):
             raise ValueError('--context must be a JSON object, like \'{"name": "Asha"}\'')
-        if args.direct and (context or args.wait_for_hello is not None):
+        shared = bool(read_settings(require_keys=False).redis_url)
+        if args.direct and not shared and (context or args.wait_for_hello is not None):
             raise ValueError(
-                "--direct cannot pass --context or --wait-for-hello: the bot only gets them "
-                "through the server's /dialout (or a shared dial store)"
+                "--direct cannot pass --context or --wait-for-hello without REDIS_URL: the bot "
+                "only gets them through the server's /dialout or a shared store"
             )
         if args.direct:
-            call = asyncio.run(dial_directly(number, args.time_limit))
+            call = asyncio.run(dial_directly(number, args.time_limit, context))
         else:
             settings = read_settings(require_keys=False)
             token = str(settings.dialout_token)

@@ -114,8 +114,11 @@ async def find_dial(
     return max(open_dials, key=lambda r: r.created_at, default=None)
 
 
-async def match_dial(call: ExotelCall) -> ExotelCall:
+async def match_dial(call: ExotelCall, url_ref: str = "") -> ExotelCall:
     """The call with `direction`, `dial_context` and `wait_for_hello` filled in.
+
+    `url_ref` is the `dial` query parameter of the websocket's own URL, for a Connect Voice AI
+    StreamUrl whose query Exotel does not pass on as custom parameters (dialer.py).
 
     Outbound if a dial matches, or if the flow's Voicebot URL says `?direction=outbound`
     (for setups where the dialling process and the bot share no store). Never raises: a
@@ -124,14 +127,14 @@ async def match_dial(call: ExotelCall) -> ExotelCall:
     numbers = [n for n in map(number_or_none, (call.from_number, call.to_number)) if n]
     with call_logging(call.call_sid):
         try:
-            ref = call.custom_parameters.get(DIAL_PARAMETER, "")
+            ref = call.custom_parameters.get(DIAL_PARAMETER, "") or url_ref[:64]
             record = await find_dial(call.call_sid, numbers, dial_store(), ref)
         except Exception as e:
             logger.error(f"Could not look up this call's dial ({e.__class__.__name__}: {e})")
             record = None
 
         if record is not None:
-            await _connected(record, call)
+            await _connected(record, call, ref)
             return dataclasses.replace(
                 call,
                 direction="outbound",
@@ -146,10 +149,10 @@ async def match_dial(call: ExotelCall) -> ExotelCall:
         return call
 
 
-async def _connected(record: DialRecord, call: ExotelCall) -> None:
+async def _connected(record: DialRecord, call: ExotelCall, ref: str) -> None:
     """Note that the dial's call reached the bot (so its number matches no other call)."""
     by_sid = call.call_sid in (record.call_sid, record.websocket_call_sid)
-    by_ref = call.custom_parameters.get(DIAL_PARAMETER) == record.ref
+    by_ref = ref == record.ref
     how = "dial parameter" if by_ref else "call sid" if by_sid else "number"
     logger.info(
         f"Outbound call to {record.to} (matched by {how}; context: {sorted(record.context)})"

@@ -1,11 +1,13 @@
-"""A small async client for Exotel's REST API: place an outbound call into a flow.
+"""A small async client for Exotel's REST API: place an outbound call for the bot.
 
     async with ExotelClient(read_exotel_api_settings()) as exotel:
+        placed = await exotel.connect_to_stream("+919876543210", "wss://bot.example.com/ws")
         placed = await exotel.connect_to_flow("+919876543210", time_limit=600)
 
-Exotel dials the customer (`From`); when they answer, the flow (`Url`) runs and its Voicebot
-applet opens the websocket to the bot. Failures raise an `ExotelError` subclass whose message
-says what to fix; rate limits and outages are retried a bounded number of times.
+Exotel dials the customer (`From`); when they answer, it opens the websocket to `StreamUrl`
+(Connect Voice AI) or runs the flow (`Url`) whose Voicebot applet does (connect_forms.py has
+both forms and their limits). Failures raise an `ExotelError` subclass whose message says
+what to fix; rate limits and outages are retried a bounded number of times.
 """
 
 from __future__ import annotations
@@ -14,22 +16,28 @@ import asyncio
 import email.utils
 import time
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
-from exotel_bot.settings import ConfigError, Secret, read_settings
-
-DEFAULT_SUBDOMAIN = "api.exotel.com"  # Singapore; Mumbai accounts use api.in.exotel.com
-MAX_TIME_LIMIT_SECS = 14400  # Exotel's ceiling for TimeLimit
-REQUIRED_VARIABLES = (
-    "EXOTEL_API_KEY",
-    "EXOTEL_API_TOKEN",
-    "EXOTEL_ACCOUNT_SID",
-    "EXOTEL_CALLER_ID",
-    "EXOTEL_APP_ID",
+from exotel_bot.outbound.connect_forms import (
+    MAX_TIME_LIMIT_SECS,
+    STREAM_EVENTS,
+    Form,
+    as_dict,
+    flow_form,
+    stream_form,
 )
+from exotel_bot.outbound.exotel_settings import ExotelApiSettings, read_exotel_api_settings
+
+__all__ = [
+    "MAX_TIME_LIMIT_SECS",
+    "ExotelApiSettings",
+    "ExotelClient",
+    "ExotelError",
+    "read_exotel_api_settings",
+]
 
 
 class ExotelError(Exception):
@@ -58,66 +66,6 @@ class ExotelRequestError(ExotelError):
 
 class ExotelUnavailable(ExotelError):
     """5xx, timeouts, no connection: Exotel could not be reached or failed, after retries."""
-
-
-@dataclass(frozen=True)
-class ExotelApiSettings:
-    """What dialling out needs. Field docs live in env.example."""
-
-    api_key: Secret = field(repr=False)
-    api_token: Secret = field(repr=False)
-    account_sid: str
-    caller_id: str  # your ExoPhone
-    app_id: str  # the flow whose Voicebot applet points at the bot
-    subdomain: str = DEFAULT_SUBDOMAIN
-    base_url: str = ""  # EXOTEL_API_BASE_URL: a stand-in or proxy instead of https://subdomain
-
-    @property
-    def api_root(self) -> str:
-        return (self.base_url or f"https://{self.subdomain}").rstrip("/")
-
-    @property
-    def flow_url(self) -> str:
-        """The `Url` Exotel runs once the customer answers (http, exactly as Exotel documents)."""
-        return f"http://my.exotel.com/{self.account_sid}/exoml/start_voice/{self.app_id}"
-
-    def secrets(self) -> list[str]:
-        return [str(self.api_key), str(self.api_token)]
-
-
-def read_exotel_api_settings() -> ExotelApiSettings:
-    """The EXOTEL_* settings from the environment, or ConfigError naming what is missing."""
-    settings = read_settings(require_keys=False)
-    env = {name: str(getattr(settings, name.lower())) for name in REQUIRED_VARIABLES}
-    missing = [name for name, value in env.items() if not value]
-    if missing:
-        raise ConfigError(
-            f"Dialling out needs {', '.join(missing)} (Exotel dashboard -> API settings, "
-            "ExoPhones and App Bazaar; see docs/outbound.md)."
-        )
-    subdomain = settings.exotel_subdomain or DEFAULT_SUBDOMAIN
-    if "/" in subdomain or ":" in subdomain:
-        raise ConfigError(
-            f"EXOTEL_SUBDOMAIN={subdomain!r} must be a host name like api.exotel.com or "
-            "api.in.exotel.com (set EXOTEL_API_BASE_URL for a full URL)"
-        )
-    base_url = settings.exotel_api_base_url
-    if base_url and not base_url.startswith(("http://", "https://")):
-        raise ConfigError(f"EXOTEL_API_BASE_URL={base_url!r} must start with http:// or https://")
-    if not env["EXOTEL_APP_ID"].isdigit():
-        raise ConfigError(
-            f"EXOTEL_APP_ID={env['EXOTEL_APP_ID']!r} must be the flow's number (App Bazaar -> "
-            "your flow: the digits at the end of its URL)"
-        )
-    return ExotelApiSettings(
-        api_key=Secret(env["EXOTEL_API_KEY"]),
-        api_token=Secret(env["EXOTEL_API_TOKEN"]),
-        account_sid=env["EXOTEL_ACCOUNT_SID"],
-        caller_id=env["EXOTEL_CALLER_ID"],
-        app_id=env["EXOTEL_APP_ID"],
-        subdomain=subdomain,
-        base_url=base_url,
-    )
 
 
 @dataclass(frozen=True)
@@ -175,25 +123,49 @@ class ExotelClient:
         call_type: str | None = None,
     ) -> PlacedCall:
         """Dial `customer` from the ExoPhone; when they answer, run the flow (and the bot)."""
-        if time_limit is not None and not 1 <= time_limit <= MAX_TIME_LIMIT_SECS:
-            raise ValueError(f"time_limit must be 1..{MAX_TIME_LIMIT_SECS} seconds")
-        form: dict[str, Any] = {
-            "From": customer,
-            "CallerId": self.settings.caller_id,
-            "Url": self.settings.flow_url,
-        }
-        optional = {
-            "CallType": call_type,
-            "TimeLimit": time_limit,
-            "TimeOut": time_out,
-            "StatusCallback": status_callback,
-            "CustomField": custom_field,
-        }
-        form |= {key: str(value) for key, value in optional.items() if value is not None}
-        if status_callback:
-            form["StatusCallbackEvents[]"] = list(status_callback_events)
+        form = flow_form(
+            customer,
+            self.settings.caller_id,
+            self.settings.flow_url,
+            time_limit=time_limit,
+            time_out=time_out,
+            status_callback=status_callback,
+            status_callback_events=status_callback_events,
+            custom_field=custom_field,
+            call_type=call_type,
+        )
+        return await self.connect(form)
+
+    async def connect_to_stream(
+        self,
+        customer: str,
+        stream_url: str,
+        *,
+        time_limit: int | None = None,
+        status_callback: str | None = None,
+        status_callback_events: Iterable[str] = STREAM_EVENTS,
+        custom_field: str | None = None,
+    ) -> PlacedCall:
+        """Connect Voice AI: dial `customer`; once answered Exotel streams to `stream_url`.
+        Record, RecordingChannels and StreamName come from the settings."""
+        form = stream_form(
+            customer,
+            self.settings.caller_id,
+            stream_url,
+            stream_name=self.settings.stream_name,
+            record=self.settings.record,
+            recording_channels=self.settings.recording_channels,
+            time_limit=time_limit,
+            status_callback=status_callback,
+            status_callback_events=status_callback_events,
+            custom_field=custom_field,
+        )
+        return await self.connect(form)
+
+    async def connect(self, form: Form) -> PlacedCall:
+        """POST Calls/connect with this form (connect_forms.py); the call Exotel placed."""
         path = f"/v1/Accounts/{self.settings.account_sid}/Calls/connect.json"
-        body = await self._post(path, form)
+        body = await self._post(path, as_dict(form))
         call = body.get("Call") if isinstance(body, dict) else None
         if not isinstance(call, dict) or not call.get("Sid"):
             raise ExotelError(f"Exotel answered without a call Sid: {str(body)[:200]}")
@@ -312,6 +284,7 @@ def _client_error(status: int, message: str, settings: ExotelApiSettings) -> Exo
         )
     return ExotelRequestError(
         f"Exotel refused the call (HTTP {status}): {message}. Check the number, "
-        f"EXOTEL_CALLER_ID ({settings.caller_id}) and EXOTEL_APP_ID ({settings.app_id}).",
+        f"EXOTEL_CALLER_ID ({settings.caller_id})"
+        + (f" and EXOTEL_APP_ID ({settings.app_id})." if settings.mode == "flow" else "."),
         status,
     )

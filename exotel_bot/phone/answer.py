@@ -1,27 +1,28 @@
-"""Outbound calls: who answered, and when to greet. The one place answer detection is built.
+"""Outbound calls: what picked up, and when to greet. The one place answer detection is built.
 
-On a call the bot placed, two things happen before the conversation proper:
+On a call the bot placed, two processors watch the answer (exotel_bot/outbound/answer.py):
 
-- after the STT, pipecat's voicemail detector (outbound/voicemail.py) decides between a
-  person and an answering machine, and leaves a message on a machine;
-- after the user aggregator, `WaitForHello` (outbound/hello.py) holds the greeting until the
-  callee has said "hello?" (OUTBOUND_WAIT_FOR_HELLO).
+- after the STT, the answer supervisor's listener decides between a person, voicemail (a
+  greeting, then a beep), an IVR menu, call screening and silence, and acts on each (leaves the
+  message after the beep, says who is calling, hangs up on an IVR or silence);
+- after call control, its gate lets only a person's turns reach the LLM and, with
+  OUTBOUND_WAIT_FOR_HELLO, holds the greeting until the callee has said "hello?".
 
-Inbound calls get neither: no stage, no cost. To supervise the answer differently (one
-processor for both, say), change `answer_detection()` below: `PhoneCall` places its two lists,
-and bot.py places `PhoneCall.answer_detection()` and `PhoneCall.call_control()`.
+Inbound calls get neither: no stage, no cost. To supervise the answer differently, change
+`answer_detection()` below: `PhoneCall` places its two lists, and bot.py places
+`PhoneCall.answer_detection()` and `PhoneCall.call_control()`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from pipecat.processors.frame_processor import FrameProcessor
-from pipecat.services.llm_service import LLMService
 
+from exotel_bot.call.control import CallControl
 from exotel_bot.call.phrases import Phrases
-from exotel_bot.outbound.hello import WaitForHello
-from exotel_bot.outbound.voicemail import HangUp, voicemail_detector
+from exotel_bot.outbound.answer import AnswerSupervisor
 from exotel_bot.settings import Settings
 from exotel_bot.wire.handshake import ExotelCall
 
@@ -32,6 +33,7 @@ class AnswerDetection:
 
     after_stt: list[FrameProcessor] = field(default_factory=list)
     after_turns: list[FrameProcessor] = field(default_factory=list)
+    supervisor: AnswerSupervisor | None = None
 
 
 def answer_detection(
@@ -39,27 +41,16 @@ def answer_detection(
     settings: Settings,
     phrases: Phrases,
     greeting: str,
-    llm: LLMService,
-    hang_up: HangUp,
+    control: CallControl,
+    on_verdict: Callable[[str, str], None] | None = None,
 ) -> AnswerDetection:
-    """Empty for inbound calls; on outbound ones, the voicemail detector (VOICEMAIL_DETECTION)
-    and the hello gate (the dial's `wait_for_hello`, OUTBOUND_HELLO_TIMEOUT_SECS)."""
-    detection = AnswerDetection()
+    """Empty for inbound calls; on outbound ones, the answer supervisor's listener (after the
+    STT; VOICEMAIL_DETECTION turns its verdicts off) and its hello gate (after call control;
+    the dial's `wait_for_hello`, OUTBOUND_HELLO_TIMEOUT_SECS). `on_verdict(kind, why)` hears
+    each verdict (the call record keeps them)."""
     if call.direction != "outbound":
-        return detection
-    if settings.voicemail_detection:
-        context = call.dial_context
-        message = phrases.voicemail_message(context.get("name"), context.get("purpose"))
-        detection.after_stt.append(
-            voicemail_detector(
-                call,
-                llm,
-                hang_up,
-                message,
-                message_delay=settings.voicemail_message_delay_secs,
-            )
-        )
-    if call.wait_for_hello:
-        gate = WaitForHello(greeting, timeout=settings.outbound_hello_timeout_secs)
-        detection.after_turns.append(gate)
-    return detection
+        return AnswerDetection()
+    supervisor = AnswerSupervisor.for_call(
+        call, settings, control, phrases, greeting, on_verdict=on_verdict
+    )
+    return AnswerDetection([supervisor.listener], [supervisor.gate], supervisor)

@@ -29,7 +29,9 @@ async def answer_call(runner_args: Any, settings: Settings) -> ExotelCall | None
         )
     if call is None:
         return None
-    call = await match_dial(call)
+    # A Connect Voice AI dial names itself in the stream URL's query (outbound/dialer.py).
+    query = getattr(runner_args.websocket, "query_params", None) or {}
+    call = await match_dial(call, query.get("dial", ""))
     with call_logging(call.call_sid):
         logger.info(
             f"Call from {call.from_number} to {call.to_number} "

@@ -140,23 +140,30 @@ class PhoneCall:
             user_mute_strategies=[self.control.user_mute_strategy()],
         )
 
-    def answer_detection(self, llm: LLMService) -> list[FrameProcessor]:
-        """After the STT: outbound answer detection (phone/answer.py); nothing on inbound."""
-        return self._answer_detection(llm).after_stt
+    def answer_detection(self, llm: LLMService | None = None) -> list[FrameProcessor]:
+        """After the STT: outbound answer supervision (phone/answer.py); nothing on inbound.
+        (`llm` is not needed: the supervisor's classes come from the words themselves.)"""
+        return self._answer_detection().after_stt
 
     def call_control(self) -> list[FrameProcessor]:
         """After the user aggregator: call control (the caller's audio stops there), then on
-        outbound calls that wait for "hello?", the greeting's gate."""
-        return [self.control.processor(), *self._answer_detection(None).after_turns]
+        outbound calls the gate that lets only a person's turns reach the LLM (and holds the
+        greeting for "hello?")."""
+        return [self.control.processor(), *self._answer_detection().after_turns]
 
     def speech_out(self) -> FrameProcessor:
         """Between the LLM and the TTS: the first phrase at once, and a mark behind each turn."""
         return SpeechOut(self.control.turn_mark)
 
-    def _answer_detection(self, llm: LLMService | None) -> AnswerDetection:
+    def _answer_detection(self) -> AnswerDetection:
         if self._answers is None:
             self._answers = answer_detection(
-                self.call, self.settings, self.phrases, self.greeting, llm, self.control.hang_up
+                self.call,
+                self.settings,
+                self.phrases,
+                self.greeting,
+                self.control,
+                on_verdict=lambda kind, why: self.recorder.note("answer", f"{kind}: {why}"),
             )
         return self._answers
 

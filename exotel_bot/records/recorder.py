@@ -130,6 +130,10 @@ class CallRecorder(BaseObserver):
         """The call's turns so far, caller's and bot's, in order."""
         return self._transcript.turns
 
+    def note(self, kind: str, detail: str) -> None:
+        """A line in the record's events, e.g. `note("answer", "voicemail: heard a beep")`."""
+        self._record.event(time.monotonic() - self._t0, kind, detail)
+
     # --- Frames -----------------------------------------------------------------------------
 
     def _now(self, data: FramePushed) -> float:

@@ -42,6 +42,11 @@ class DialRecord:
     status: str = "dialing"  # then Exotel's: completed, busy, no-answer, failed, ...
     recording_url: str = ""
     status_events: list[dict[str, str]] = field(default_factory=list)
+    # What became of it: person, voicemail, ivr, screening, silence (outbound/answer.py), or
+    # Exotel's no-answer, busy, failed, canceled for a call nobody answered.
+    outcome: str = ""
+    duration_secs: float | None = None  # Exotel's ConversationDuration, once terminal
+    record_path: str = ""  # the call record's file, where this process wrote one
 
     @property
     def ended(self) -> bool:

@@ -1,9 +1,12 @@
 """A stand-in for Exotel's REST API: `POST /v1/Accounts/{sid}/Calls/connect.json`.
 
 It checks what a real account would (Basic auth with the API key and token, the account sid
-in the path, the form fields, the ExoPhone, the flow URL), answers with Exotel's JSON shapes
-(`{"Call": {...}}`, `{"RestException": {...}}`), records every request, and can post
-Exotel's StatusCallback for a call it "placed". Tests script failures with `script()`.
+in the path, the form fields, the ExoPhone, the flow URL or Connect Voice AI's stream fields
+and their limits), answers with Exotel's JSON shapes (`{"Call": {...}}`,
+`{"RestException": {...}}`), records every request (with its arrival time), and can post
+Exotel's StatusCallback for a call it "placed". Tests script failures with `script()`; with
+`auto_status()` every placed call rings and ends by itself (the outcome a test chooses per
+number and attempt), and `max_in_progress` counts the calls that were live at once.
 
     python -m simulator.standins.exotel_rest --port 9200   # prints `export EXOTEL_...=...` lines
 """
@@ -17,7 +20,9 @@ import contextlib
 import re
 import shlex
 import threading
+import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -26,7 +31,8 @@ import httpx
 from aiohttp import web
 
 FLOW_URL = re.compile(r"^http://my\.exotel\.com/(?P<sid>[^/]+)/exoml/start_voice/(?P<app>\d+)$")
-STATUS_EVENTS = {"terminal", "answered"}
+STATUS_EVENTS = {"terminal", "answered"}  # into a flow
+STREAM_STATUS_EVENTS = {"terminal", "answered", "ringing"}  # Connect Voice AI
 
 
 @dataclass
@@ -40,6 +46,7 @@ class ConnectRequest:
     form: list[tuple[str, str]]
     status: int = 0
     call_sid: str = ""
+    at: float = field(default_factory=time.monotonic)  # when it arrived
 
     @property
     def fields(self) -> dict[str, str]:
@@ -88,6 +95,13 @@ class ExotelRestStandIn:
         self.caller_id, self.app_id = caller_id, app_id
         self.requests: list[ConnectRequest] = []
         self._scripted: list[ScriptedReply] = []
+        self._outcome: Callable[[str, int], str] | None = None
+        self._rewrite: Callable[[str], str] = lambda url: url
+        self._ring_secs = 0.0
+        self._attempts: dict[str, int] = {}
+        self.in_progress = 0
+        self.max_in_progress = 0
+        self.status_posts: list[tuple[str, str, int]] = []  # call sid, status, HTTP answer
         self._runner: web.AppRunner | None = None
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -114,6 +128,23 @@ class ExotelRestStandIn:
     def reset(self) -> None:
         self.requests.clear()
         self._scripted.clear()
+        self._outcome = None
+        self._attempts.clear()
+        self.in_progress = self.max_in_progress = 0
+        self.status_posts.clear()
+
+    def auto_status(
+        self,
+        outcome: Callable[[str, int], str],
+        *,
+        ring_secs: float = 0.05,
+        rewrite: Callable[[str], str] = lambda url: url,
+    ) -> None:
+        """End every call placed from now on by itself: after `ring_secs` it posts the events
+        the request asked for (ringing, answered, terminal) with the status
+        `outcome(number, attempt)` gives (`completed`, `busy`, `no-answer`, `failed`; attempt
+        counts from 1 per number). `rewrite` maps the StatusCallback URL (a test's address)."""
+        self._outcome, self._ring_secs, self._rewrite = outcome, ring_secs, rewrite
 
     def placed(self, call_sid: str) -> ConnectRequest:
         """The request that placed this call."""
@@ -170,26 +201,80 @@ class ExotelRestStandIn:
         if problem:
             return _rest_exception(400, problem, "BAD_REQUEST")
         request.call_sid = uuid.uuid4().hex
+        if self._outcome is not None:
+            self.in_progress += 1
+            self.max_in_progress = max(self.max_in_progress, self.in_progress)
+            asyncio.get_running_loop().create_task(self._run_call(request))
         return web.json_response({"Call": self._call_object(request)})
+
+    async def _run_call(self, request: ConnectRequest) -> None:
+        number = request.fields["From"]
+        attempt = self._attempts[number] = self._attempts.get(number, 0) + 1
+        status = self._outcome(number, attempt) if self._outcome else "completed"
+        events = set(request.values("StatusCallbackEvents[]"))
+        try:
+            await asyncio.sleep(self._ring_secs)
+            if "ringing" in events:
+                await self._post_status(request, "ringing", EventType="ringing")
+            if status == "completed" and "answered" in events:
+                await self._post_status(request, "in-progress", EventType="answered")
+            duration = "3" if status == "completed" else "0"
+            recording = f"https://recordings.exotel.com/{request.call_sid}.mp3"
+            extra = {"RecordingUrl": recording} if request.fields.get("Record") == "true" else {}
+            self.in_progress -= 1  # over before Exotel reports it
+            await self._post_status(
+                request, status, EventType="terminal", ConversationDuration=duration, **extra
+            )
+        except Exception as e:  # a test's server went away: the call still ends here
+            self.status_posts.append((request.call_sid, f"error: {e!r}", 0))
 
     def _form_problem(self, request: ConnectRequest) -> str | None:
         fields = request.fields
-        for name in ("From", "CallerId", "Url"):
+        stream = "StreamUrl" in fields or "StreamType" in fields
+        for name in ("From", "CallerId", *(("StreamUrl", "StreamType") if stream else ("Url",))):
             if not fields.get(name):
                 return f"Missing parameter {name}"
         if not re.fullmatch(r"\+?[1-9]\d{7,14}|0\d{10}", fields["From"]):
             return f"'From' {fields['From']!r} is not a valid phone number"
         if fields["CallerId"] != self.caller_id:
             return f"CallerId {fields['CallerId']!r} is not an ExoPhone of this account"
-        flow = FLOW_URL.match(fields["Url"])
-        if not flow or flow["sid"] != self.account_sid:
-            return f"Url {fields['Url']!r} is not a flow of this account"
+        problem = self._stream_problem(request) if stream else self._flow_problem(request)
+        if problem:
+            return problem
         if fields.get("TimeLimit") and not (
             fields["TimeLimit"].isdigit() and 1 <= int(fields["TimeLimit"]) <= 14400
         ):
             return "TimeLimit must be a whole number of seconds, at most 14400"
+        if len(fields.get("CustomField", "")) > 128:
+            return "CustomField must be at most 128 characters"
+        return None
+
+    def _flow_problem(self, request: ConnectRequest) -> str | None:
+        flow = FLOW_URL.match(request.fields["Url"])
+        if not flow or flow["sid"] != self.account_sid:
+            return f"Url {request.fields['Url']!r} is not a flow of this account"
         if not set(request.values("StatusCallbackEvents[]")) <= STATUS_EVENTS:
             return "StatusCallbackEvents[] must be terminal and/or answered"
+        return None
+
+    def _stream_problem(self, request: ConnectRequest) -> str | None:
+        """Connect Voice AI's fields and limits (Exotel's Connect Voice AI API page)."""
+        fields = request.fields
+        if "Url" in fields:
+            return "Url (a flow) and StreamUrl cannot both be given"
+        if fields["StreamType"] != "bidirectional":
+            return "StreamType must be bidirectional"
+        url = fields["StreamUrl"]
+        if not url.startswith(("ws://", "wss://")) or len(url) > 600:
+            return "StreamUrl must be a ws:// or wss:// URL of at most 600 characters"
+        if len(fields.get("StreamName", "")) > 32:
+            return "StreamName must be at most 32 characters"
+        if fields.get("Record", "false") not in ("true", "false"):
+            return "Record must be true or false"
+        if fields.get("RecordingChannels", "single") not in ("single", "dual"):
+            return "RecordingChannels must be single or dual"
+        if not set(request.values("StatusCallbackEvents[]")) <= STREAM_STATUS_EVENTS:
+            return "StatusCallbackEvents[] must be ringing, answered and/or terminal"
         return None
 
     def _call_object(self, request: ConnectRequest) -> dict[str, Any]:
@@ -216,6 +301,15 @@ class ExotelRestStandIn:
         }
 
     # -- what Exotel does after the call ---------------------------------------------------
+
+    async def _post_status(self, request: ConnectRequest, status: str, **extra: str) -> None:
+        url = request.fields.get("StatusCallback")
+        if not url:
+            return
+        fields = {"CallSid": request.call_sid, "Status": status, "RecordingUrl": ""} | extra
+        async with httpx.AsyncClient(timeout=10) as client:
+            response = await client.post(self._rewrite(url), data=fields)
+        self.status_posts.append((request.call_sid, status, response.status_code))
 
     async def send_status(
         self, call_sid: str, status: str = "completed", *, as_json: bool = False, **extra: str
