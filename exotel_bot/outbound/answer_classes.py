@@ -9,8 +9,8 @@ Each class has cues in English, Hindi (Devanagari) and Hinglish (Latin): phrases
 say. Anything else is a person, the default class, so a verdict is always immediate: a person
 is never kept waiting for a classifier (pipecat's LLM-based VoicemailDetector can wait for
 ever when its model answers neither label: reported upstream as pipecat-ai/pipecat#5873).
-"He is not available at the moment" is what a person says for someone else; a machine says whose number was reached, asks
-for a message, or mentions the beep. Screening is checked first: its prompt ("the person you
+"He is not available at the moment" is what a person says for someone else; a machine says
+whose number was reached, asks for a message, or mentions the beep. Screening is checked first: its prompt ("the person you
 are calling is using a screening service") would otherwise read as a machine's.
 """
 
