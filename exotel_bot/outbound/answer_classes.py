@@ -10,8 +10,9 @@ say. Anything else is a person, the default class, so a verdict is always immedi
 is never kept waiting for a classifier (pipecat's LLM-based VoicemailDetector can wait for
 ever when its model answers neither label: reported upstream as pipecat-ai/pipecat#5873).
 "He is not available at the moment" is what a person says for someone else; a machine says
-whose number was reached, asks for a message, or mentions the beep. Screening is checked first: its prompt ("the person you
-are calling is using a screening service") would otherwise read as a machine's.
+whose number was reached, asks for a message, or mentions the beep. Screening is checked
+first: its prompt ("the person you are calling is using a screening service") would otherwise
+read as a machine's.
 """
 
 from __future__ import annotations
