@@ -10,10 +10,11 @@ silence until pipecat's empty-turn watchdog gives up about 5 s later.
 `PhoneTurnStartStrategy` is pipecat's `MinWordsUserTurnStartStrategy` (a turn starts on the
 transcript's words: `MIN_WORDS_OVER_BOT` while the bot speaks, one when it is silent) with an
 echo check in front: a transcript that arrives while the bot speaks, or within
-`ECHO_TAIL_SECS` of its last audio, and that repeats the bot's own recent words, is the bot's
-echo as Deepgram heard it. It starts no turn, interrupts nothing, and is dropped from the
-caller's text so it is never answered. `BotWords` is the memory of what the bot said: an
-observer of the pipeline's LLM and TTS text, added to the call's worker by the strategy itself.
+`ECHO_TAIL_SECS` of its last audio, and that repeats the bot's own recent words in their
+order, is the bot's echo as Deepgram heard it. It starts no turn, interrupts nothing, and is
+dropped from the caller's text so it is never answered. `BotWords` is the memory of what the
+bot said: an observer of the pipeline's LLM and TTS text, added to the call's worker by the
+strategy itself.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from __future__ import annotations
 import time
 import unicodedata
 from collections import deque
+from difflib import SequenceMatcher
 
 from loguru import logger
 from pipecat.frames.frames import (
@@ -103,12 +105,19 @@ class BotWords(BaseObserver):
             self._words.popleft()
 
     def share_spoken(self, text: str) -> float:
-        """The share (0-1) of `text`'s words that the bot said in the last `memory_secs`."""
+        """The share (0-1) of `text`'s words that repeat, in the same order, what the bot said
+        in the last `memory_secs`.
+
+        Order matters: an echo is the bot's sentence coming back (Deepgram may drop or garble
+        a word of it), while a caller who uses the bot's words in a sentence of their own
+        ("Where is order 1234?" after "I can tell you where an order is") reorders them.
+        """
         words = words_of(text)
         if not words:
             return 0.0
-        recent = {word for _, word in self._words}
-        return sum(word in recent for word in words) / len(words)
+        recent = [word for _, word in self._words]
+        matcher = SequenceMatcher(None, recent, words, autojunk=False)
+        return sum(block.size for block in matcher.get_matching_blocks()) / len(words)
 
 
 class PhoneTurnStartStrategy(MinWordsUserTurnStartStrategy):
