@@ -33,7 +33,7 @@ from exotel_bot.outbound.exotel_api import (
     ExotelUnavailable,
     read_exotel_api_settings,
 )
-from exotel_bot.settings import ConfigError
+from exotel_bot.settings import ConfigError, load_settings
 from exotel_bot.wire.handshake import ExotelCall
 from simulator.caller import Hangup, Say, Silence, WaitForBot, WaitForGreeting, run_call
 from simulator.standins.exotel_rest import ExotelRestStandIn
@@ -310,6 +310,7 @@ async def test_broken_store_leaves_the_call_inbound(store):
 
 async def test_flow_url_can_mark_calls_outbound(store, monkeypatch):
     monkeypatch.setenv("OUTBOUND_WAIT_FOR_HELLO", "true")
+    load_settings.cache_clear()  # settings read by a fixture before the variable was set
     call = await match_dial(exotel_call(direction="outbound"))
     assert (call.direction, call.dial_context, call.wait_for_hello) == ("outbound", {}, True)
 
