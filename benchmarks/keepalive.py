@@ -6,8 +6,9 @@
 
 Starts the vendor stand-ins and `server.py` (a check-in every 45 s that never gives up, so the
 bot has no reason to hang up), then holds one Exotel call open from `simulator.peers.DeafPeer`,
-which streams the caller's silence in real time and never answers a ping. It prints whether the call was still
-up at the end, how many pings reached the peer, and how the call ended after its `stop`.
+which streams the caller's silence in real time and never answers a ping. It prints whether
+the call was still up at the end, how many pings reached the peer, and how the call ended
+after its `stop`.
 Uvicorn's default keepalive (a ping every 20 s, closed 20 s after one goes unanswered) would
 drop this call at about 40 s.
 """
