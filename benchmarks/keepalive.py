@@ -4,10 +4,11 @@
     python -m benchmarks.keepalive --minutes 1     # shorter
     python -m benchmarks.keepalive --url ws://host:port/ws   # against a server you run
 
-Starts the vendor stand-ins and `server.py` (silence check-ins off, so the bot has no reason
-to hang up), then holds one Exotel call open from `simulator.peers.DeafPeer`, which streams the
-caller's silence in real time and never answers a ping. It prints whether the call was still
-up at the end, how many pings reached the peer, and how the call ended after its `stop`.
+Starts the vendor stand-ins and `server.py` (a check-in every 45 s that never gives up, so the
+bot has no reason to hang up), then holds one Exotel call open from `simulator.peers.DeafPeer`,
+which streams the caller's silence in real time and never answers a ping. It prints whether
+the call was still up at the end, how many pings reached the peer, and how the call ended
+after its `stop`.
 Uvicorn's default keepalive (a ping every 20 s, closed 20 s after one goes unanswered) would
 drop this call at about 40 s.
 """
@@ -40,7 +41,11 @@ def start_server(stand_ins: StandIns, port: int, log: Path) -> subprocess.Popen:
         "CARTESIA_API_KEY": "soak",
         "HOST": "127.0.0.1",
         "PORT": str(port),
-        "SILENCE_TIMEOUT_SECS": "0",  # a silent caller is fine here: no check-ins, no hang-up
+        # The caller stays silent: the bot checks in every 45 s and never gives up (a call
+        # where nobody speaks for 5 minutes is ended by pipecat's idle timeout, whatever the
+        # websocket does).
+        "SILENCE_TIMEOUT_SECS": "45",
+        "SILENCE_CHECK_INS": "1000",
         "MAX_CALL_SECS": "0",
         "CALL_RECORDS_DIR": "",
     }

@@ -23,6 +23,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.client import ClientProtocol
 from websockets.frames import Close, Opcode
 from websockets.http11 import Response
+from websockets.protocol import State
 from websockets.uri import parse_uri
 
 RATE = 8000
@@ -127,7 +128,7 @@ class DeafPeer:
             self.closed.set()
 
     async def send(self, message: dict) -> None:
-        if self.closed.is_set():
+        if self.closed.is_set() or self._protocol.state is not State.OPEN:
             raise ConnectionError(f"closed ({self.close_code})")
         self._protocol.send_text(json.dumps(message).encode())
         self._flush()
@@ -143,10 +144,11 @@ class DeafPeer:
         begin = loop.time()
         chunks = round(seconds / CHUNK_SECS)
         for index in range(chunks):
-            if self.closed.is_set():
-                return False
             self._sequence += 1
-            await self.send(media_message(self.stream_sid, self._sequence))
+            try:
+                await self.send(media_message(self.stream_sid, self._sequence))
+            except ConnectionError:
+                return False
             await asyncio.sleep(max(0.0, begin + (index + 1) * CHUNK_SECS - loop.time()))
         return not self.closed.is_set()
 

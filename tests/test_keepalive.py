@@ -180,6 +180,7 @@ def chatty_server(server_factory):
 
 
 async def test_a_peer_that_stops_reading_is_let_go_within_5_s_of_stop(chatty_server, stand_ins):
+    idle_tasks = (await asyncio.to_thread(chatty_server.health))["tasks"]
     ws = await stalled_reader(chatty_server.ws_url)
     client_port = ws.transport.get_extra_info("sockname")[1]
     call_sid = None
@@ -213,6 +214,10 @@ async def test_a_peer_that_stops_reading_is_let_go_within_5_s_of_stop(chatty_ser
             await asyncio.sleep(0.1)
         left = server_side_sockets(chatty_server.port, client_port)
         assert not left, left
+        # /health is back to its idle figures: no task of the call is left running.
+        while (tasks := (await asyncio.to_thread(chatty_server.health))["tasks"]) > idle_tasks:
+            assert time.monotonic() < deadline, (tasks, idle_tasks)
+            await asyncio.sleep(0.1)
         assert time.monotonic() - stopped <= 5
     finally:
         ws.transport.abort()

@@ -24,12 +24,12 @@ from loguru import logger
 from pipecat.transports.websocket.fastapi import FastAPIWebsocketClient
 from starlette.websockets import WebSocket
 
-# A write to a peer that reads takes microseconds (it lands in a buffer); one that waits this
-# long has found every buffer full. Two seconds is about 40 KB of 8 kHz audio in flight
-# beyond the kernel's and the server's buffers: far past any network hiccup Exotel's side
-# rides out, and well inside the 5 s in which a stuck call must be let go.
+# A write to a peer that reads returns at once (it lands in a buffer). With audio sent at real
+# time a reading peer never lets the kernel's and the server's buffers fill, so a write that
+# waits 2 s has met a peer that stopped reading: far past any network hiccup, and soon enough
+# that the call and its slot are let go within 5 s.
 WRITE_LIMIT_SECS = 2.0
-# After the bot closes the websocket, how long unsent bytes may wait for a reader.
+# After the bot closes the websocket, how long Exotel's side has to answer the close.
 CLOSE_GRACE_SECS = 2.0
 
 

@@ -136,11 +136,8 @@ class ExotelOutputTransport(FastAPIWebsocketOutputTransport):
         if isinstance(frame, BotStartedSpeakingFrame | BotStoppedSpeakingFrame):
             # Started: when this audio starts playing, after what is queued. Stopped: when
             # everything sent has played.
-            due = (
-                self.playout.next_start()
-                if isinstance(frame, BotStartedSpeakingFrame)
-                else (self.playout.end)
-            )
+            started = isinstance(frame, BotStartedSpeakingFrame)
+            due = self.playout.next_start() if started else self.playout.end
             if self._heard_task is not None and (self._heard_events or due > self.playout.now()):
                 self._heard_events.append((due, frame, direction))
                 self._heard_wake.set()
