@@ -94,7 +94,8 @@ class RecordedCall:
 
 @pytest.fixture(scope="module")
 def recording_server(server_factory):
-    return server_factory(RECORD_AUDIO="true")
+    # No silence check-in in the recorded call: its slow greeting may be long (bot.py's).
+    return server_factory(RECORD_AUDIO="true", SILENCE_TIMEOUT_SECS="60")
 
 
 @pytest.fixture(scope="module")
