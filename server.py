@@ -28,12 +28,13 @@ from loguru import logger
 
 from exotel_bot.garbage_collection import release_call_memory
 from exotel_bot.http.connect_routes import connect_router
-from exotel_bot.http.flow_routes import base_ws_url, exotel_url, flow_router
+from exotel_bot.http.flow_routes import base_ws_url, flow_router
 from exotel_bot.http.outbound_routes import outbound_router
 from exotel_bot.logs import call_logging, hide_secrets, setup_logging
 from exotel_bot.security import Refusal, admission, over_capacity
 from exotel_bot.settings import ConfigError, Settings, load_settings
 from exotel_bot.stores import StoreUnavailable, check_redis_now, open_stores, stores
+from exotel_bot.wire.urls import exotel_url
 
 # No websocket pings. Exotel documents no ping/pong, and uvicorn's default (a ping every 20 s,
 # the connection closed 20 s after one goes unanswered) drops a live call at 40 s when the

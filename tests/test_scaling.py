@@ -15,11 +15,11 @@ import psutil
 import pytest
 import websockets
 
-from exotel_bot.http.flow_routes import pipecat_cloud_url
 from exotel_bot.outbound.dials import DialRecord
 from exotel_bot.settings import read_settings
 from exotel_bot.stores import StoreUnavailable, redis_slots
 from exotel_bot.stores.redis_stores import redis_stores
+from exotel_bot.wire.urls import pipecat_cloud_url
 from simulator.caller import (
     ExpectClose,
     Hangup,

@@ -16,7 +16,6 @@ it even when the websocket's call sid and numbers do not match the dial's.
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import PlainTextResponse
@@ -28,39 +27,16 @@ from exotel_bot.outbound.dials import DIAL_PARAMETER, find_dial, number_or_none
 from exotel_bot.settings import Settings
 from exotel_bot.stores import Stores, StoreUnavailable, stores
 from exotel_bot.wire.callbacks import CallbackTooLarge, callback_fields
+from exotel_bot.wire.urls import (
+    MAX_CUSTOM_CHARS,
+    MAX_CUSTOM_PARAMETERS,
+    exotel_url,
+    pipecat_cloud_url,
+    with_parameter,
+)
 
 # What Exotel's Passthru says about the Voicebot stream that just ended (logged with the call).
 PASSTHRU_STREAM_FIELDS = ("Stream[Status]", "Stream[Duration]", "Stream[DisconnectedBy]")
-MAX_CUSTOM_PARAMETERS = 3
-MAX_CUSTOM_CHARS = 256
-# Query parameters Exotel reads itself rather than passing on as custom parameters.
-EXOTEL_URL_OPTIONS = ("sample-rate",)
-
-
-# Pipecat Cloud's default region is served from the host without a region prefix.
-PIPECAT_CLOUD_DEFAULT_REGION = "us-west"
-
-
-def pipecat_cloud_url(service_host: str, region: str = "") -> str:
-    """Pipecat Cloud's Exotel websocket for `AGENT.ORG` in `region`: us-west (or empty) is
-    `wss://api.pipecat.daily.co/ws/exotel?serviceHost=...`, any other region
-    `wss://{region}.api.pipecat.daily.co/...` (Pipecat Cloud's Exotel guide)."""
-    region = region.strip().lower()
-    prefix = "" if region in ("", PIPECAT_CLOUD_DEFAULT_REGION) else f"{region}."
-    host = f"{prefix}api.pipecat.daily.co"
-    return f"wss://{host}/ws/exotel?{urlencode({'serviceHost': service_host})}"
-
-
-def exotel_url(public_url: str) -> str:
-    """The websocket URL for the Exotel Voicebot applet from a public https/wss URL:
-    `https://bot.example.com` -> `wss://bot.example.com/ws`."""
-    url = public_url.rstrip("/")
-    for old, new in (("https://", "wss://"), ("http://", "ws://")):
-        if url.startswith(old):
-            url = new + url[len(old) :]
-    if not url.startswith(("wss://", "ws://")):
-        url = "wss://" + url
-    return url if url.endswith("/ws") else url + "/ws"
 
 
 def base_ws_url(settings: Settings, request: Request) -> str:
@@ -75,21 +51,6 @@ def base_ws_url(settings: Settings, request: Request) -> str:
         return exotel_url(public)
     scheme = "wss" if request.url.scheme in ("https", "wss") else "ws"
     return f"{scheme}://{request.url.netloc}/ws"
-
-
-def custom_parameters(url: str) -> list[tuple[str, str]]:
-    """The query parameters of `url` that Exotel passes to the bot as custom parameters."""
-    return [(k, v) for k, v in parse_qsl(urlsplit(url).query) if k not in EXOTEL_URL_OPTIONS]
-
-
-def with_parameter(url: str, key: str, value: str) -> str | None:
-    """`url` with `key=value` added, or None if that breaks Exotel's 3-parameter/256-char rule."""
-    params = [*custom_parameters(url), (key, value)]
-    if len(params) > MAX_CUSTOM_PARAMETERS or len(urlencode(params)) > MAX_CUSTOM_CHARS:
-        return None
-    parts = urlsplit(url)
-    query = urlencode([*parse_qsl(parts.query), (key, value)])
-    return urlunsplit(parts._replace(query=query))
 
 
 def app_stores(request: Request) -> Stores:

@@ -24,13 +24,12 @@ from exotel_bot.outbound.dials import DIAL_PARAMETER, DialRecord, dial_store
 from exotel_bot.outbound.exotel_api import ExotelApiSettings, ExotelClient, ExotelError
 from exotel_bot.settings import ConfigError, Settings, load_settings
 from exotel_bot.stores import StoreUnavailable
+from exotel_bot.wire.urls import exotel_url, pipecat_cloud_url, with_parameter
 
 
 def bot_stream_url(settings: Settings) -> str:
     """The websocket Exotel streams a placed call to: VOICEBOT_WS_URL, else Pipecat Cloud's
     URL (PIPECAT_CLOUD_SERVICE_HOST), else PUBLIC_URL's `/ws`. ConfigError when none is set."""
-    from exotel_bot.call.flow_routes import exotel_url, pipecat_cloud_url
-
     if settings.voicebot_ws_url:
         return settings.voicebot_ws_url
     if settings.pipecat_cloud_service_host:
@@ -46,8 +45,6 @@ def bot_stream_url(settings: Settings) -> str:
 def dial_stream_url(base: str, ref: str) -> str:
     """`base` with `dial=<ref>` added; without it if that would break Exotel's custom parameter
     limits (3 pairs, 256 characters) or StreamUrl's 600 characters (the call sid then matches)."""
-    from exotel_bot.call.flow_routes import with_parameter
-
     tagged = with_parameter(base, DIAL_PARAMETER, ref)
     if tagged is None or len(tagged) > MAX_STREAM_URL_CHARS:
         logger.warning("The stream URL has no room for the dial reference; matching by call sid")
