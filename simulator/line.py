@@ -9,7 +9,7 @@ for every chunk it sends):
 - `noise` ("white", "street", "babble", "tv") at `noise_dbfs` (RMS), from `noise_from` to
   `noise_until` seconds after `start`. Babble is six espeak-ng voices mixed, TV four under a
   broadcast compressor with a music bed (the project's own synthesis, no recordings
-  downloaded); street is low-passed noise with passing swells; white is white;
+  downloaded); street is pink noise in the phone band with cars passing; white is white;
 - `both_tracks`: Exotel's `tracks: both`. Each caller chunk says `"track": "inbound"`, and
   the bot's own audio, as played, follows it as `media` with `"track": "outbound"`;
 - `jitter_ms`: each chunk leaves up to that much late (never reordered); `burst_every`: every
@@ -35,6 +35,8 @@ from simulator.standins import espeak
 NOISE_KINDS = ("white", "street", "babble", "tv")
 SOUNDS = ("cough", "click", "hmm")
 _LOOP_SECS = 12.0
+# What a phone line carries (narrowband PSTN); synthetic noise is kept inside it.
+PHONE_BAND_HZ = (300.0, 3400.0)
 # Sentences for the background voices (babble, TV): none of the bot's or the caller's words.
 _BACKGROUND_TEXT = (
     "The weather in the hills will stay cloudy with light rain through the weekend.",
@@ -102,12 +104,14 @@ def noise_loop(kind: str, rate: int, dbfs: float, seed: int = 1) -> np.ndarray:
     n = int(_LOOP_SECS * rate)
     if kind == "white":
         wave = rng.standard_normal(n)
-    elif kind == "street":
-        brown = np.cumsum(rng.standard_normal(n))
-        brown -= np.convolve(brown, np.ones(rate // 10) / (rate // 10), mode="same")
+    elif kind == "street":  # traffic: pink noise in the phone band, cars passing
+        spectrum = np.fft.rfft(rng.standard_normal(n))
+        f = np.fft.rfftfreq(n, 1 / rate)
+        band = (f >= PHONE_BAND_HZ[0]) & (f <= min(PHONE_BAND_HZ[1], rate / 2))
+        rumble = np.fft.irfft(spectrum * band / np.sqrt(np.maximum(f, 1.0)), n)
         t = np.arange(n) / rate
-        swell = 0.5 + 0.5 * np.sin(2 * np.pi * t / 4.0) ** 2  # traffic passing
-        wave = brown * swell + 0.1 * rng.standard_normal(n) * np.std(brown)
+        swell = 0.6 + 0.4 * np.sin(2 * np.pi * t / 4.0) ** 2
+        wave = rumble * swell
     elif kind == "babble":
         wave = _voices(rate, 6, seed)
     elif kind == "tv":  # broadcast audio: voices under a TV's compressor, a music bed

@@ -146,3 +146,21 @@ async def test_a_question_over_background_talk_is_answered_while_it_goes_on(
     assert not reply.premature, report.summary()
     # (The LLM may have started early more than once on the same words: VAD fragments.)
     assert set(user_turns(stand_ins)) == {QUESTION}, report.summary()
+
+
+async def test_a_mulaw_line_with_jitter_bursts_and_echo_is_still_one_clean_answer(
+    server, stand_ins
+):
+    from simulator.dialect import Dialect
+
+    stand_ins.config.stt.transcripts.append(QUESTION)
+    report = await run_call(
+        server.ws_url,
+        [WaitForGreeting(), Say("order_status"), WaitForBot(), Hangup()],
+        dialect=Dialect(encoding="audio/x-mulaw"),
+        line=LineConditions(echo_db=-20, echo_delay=0.2, jitter_ms=60, burst_every=5),
+    )
+    assert report.ok, report.summary()
+    assert stray_clears(report) == [] and report.bot_audio_bytes_cleared == 0, report.summary()
+    assert report.replies[0].first_audio is not None, report.summary()
+    assert user_turns(stand_ins) == [QUESTION], report.summary()
