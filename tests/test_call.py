@@ -11,7 +11,7 @@ import websockets
 
 from simulator.audio import fixture, load_wav
 from simulator.caller import BargeIn, Hangup, Say, WaitForBot, WaitForGreeting, run_call
-from tests.conftest import SECRET_KEYS, expected_greeting
+from tests.conftest import SECRET_KEYS, expected_greeting, record_of
 
 
 def rms_db(pcm: bytes) -> float:
@@ -177,3 +177,21 @@ def test_body_query_parameter_is_decoded():
     assert decode_body("%%%not-base64") == {}
     assert decode_body(base64.b64encode(b"[1, 2]").decode()) == {}
     assert decode_body(None) == {}
+
+
+async def test_a_one_word_opening_right_after_the_greeting_is_kept(server, stand_ins):
+    """ "Hi," a second after the greeting ends, then the question: the caller's turn keeps every
+    word (a turn starts on one word once the caller has heard the bot end)."""
+    stand_ins.config.stt.transcripts.append(
+        "Hi, | I would like to know the status of my order please."
+    )
+    report = await run_call(
+        server.ws_url,
+        [WaitForGreeting(timeout=20), Say("order_status"), WaitForBot(timeout=20), Hangup()],
+        call_sid="CAhi-first",
+    )
+    assert report.ok, report.summary()
+    caller = [
+        t["text"] for t in record_of(server, "CAhi-first")["turns"] if t["speaker"] == "caller"
+    ]
+    assert caller and caller[0].startswith("Hi,"), caller

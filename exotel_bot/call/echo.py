@@ -42,6 +42,8 @@ from pipecat.processors.frame_processor import FrameProcessorSetup
 from pipecat.turns.types import ProcessFrameResult
 from pipecat.turns.user_start import MinWordsUserTurnStartStrategy
 
+from exotel_bot.wire.playout import PLAYOUT_START
+
 # Words the caller must say to interrupt the bot (a cough or "hmm" is at most one).
 MIN_WORDS_OVER_BOT = 2
 # How long the bot's words are remembered for the echo check, seconds.
@@ -69,11 +71,12 @@ def words_of(text: str) -> list[str]:
 class BotWords(BaseObserver):
     """What the bot said lately, and until when the caller hears it.
 
-    An observer, so it sees the LLM's and the TTS's text and the TTS's audio wherever they
+    An observer, so it sees the LLM's and the TTS's text and the bot's audio wherever they
     flow (the TTS is downstream of the user aggregator, which never sees them). Each frame
-    counts once (`first_push`). `plays_until` (time.monotonic()) is when the bot's audio
-    produced so far has played to the caller: the TTS runs ahead of real time, so pipecat's
-    `BotStoppedSpeakingFrame` comes before the caller has heard the end.
+    counts once (`first_push`). `plays_until` (time.monotonic()) is when the bot's audio sent
+    so far has played to the caller: the output transport marks each payload it sent with
+    when the caller starts hearing it (`PLAYOUT_START`, wire/playout.py); the TTS's own audio
+    frames, made ahead of real time and re-cut by the transport, are not counted.
     """
 
     def __init__(self, memory_secs: float = ECHO_MEMORY_SECS):
@@ -87,8 +90,11 @@ class BotWords(BaseObserver):
         if not data.first_push:
             return
         if isinstance(frame, TTSAudioRawFrame):
+            played_at = frame.metadata.get(PLAYOUT_START)
+            if played_at is None:
+                return  # not sent yet: the transport's payloads say when the caller hears it
             seconds = len(frame.audio) / (2 * frame.sample_rate * max(1, frame.num_channels))
-            self.plays_until = max(self.plays_until, time.monotonic()) + seconds
+            self.plays_until = max(self.plays_until, played_at + seconds)
         elif isinstance(frame, InterruptionFrame):
             self.plays_until = time.monotonic()  # the caller's buffer is cleared
         elif isinstance(frame, LLMTextFrame | TTSTextFrame | TTSSpeakFrame):

@@ -105,7 +105,8 @@ class PhoneCall:
         self.language: Language = LANGUAGES[settings.language]
         self.ending = Ending()
         if transport is None:
-            transport = exotel_transport(websocket, call, settings)
+            with call_logging(call.call_sid):  # its noise filter says which call it serves
+                transport = exotel_transport(websocket, call, settings)
         self.transport = transport
         transfers = (stores or _process_stores()).transfers
         self.control = CallControl(call, settings, phrases, transfers, ending=self.ending)
