@@ -83,7 +83,7 @@ REALISTIC = Delays("realistic", 0.15, 0.35, 0.02, 0.12)
 # (Fixtures with a ~0.18 s gap, like "Yes, [gap] that's right", sit on the edge of the VAD's
 # 0.2 s stop window, so they would measure the VAD's luck with chunk boundaries.)
 LATENCY_SCRIPT = [
-    WaitForGreeting(timeout=15),
+    WaitForGreeting(),
     Say("order_status"),
     WaitForBot(timeout=15),
     Say("pause_mid_sentence"),

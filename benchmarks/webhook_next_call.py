@@ -69,12 +69,10 @@ class SilentReceiver:
 
 async def next_greeting(port: int) -> float | None:
     url = f"ws://127.0.0.1:{port}/ws"
-    first = await run_call(
-        url, [WaitForGreeting(15), Say("order_status"), WaitForBot(15), Hangup()]
-    )
+    first = await run_call(url, [WaitForGreeting(), Say("order_status"), WaitForBot(15), Hangup()])
     if not first.ok:
         return None
-    second = await run_call(url, [WaitForGreeting(15), Hangup()])
+    second = await run_call(url, [WaitForGreeting(), Hangup()])
     return second.greeting_latency if second.ok else None
 
 

@@ -76,9 +76,12 @@ class Silence:
 
 @dataclass(frozen=True)
 class WaitForGreeting:
-    """Listen until the bot's first audio has finished playing (quiet for `quiet` seconds)."""
+    """Listen until the bot's first audio has finished playing (quiet for `quiet` seconds).
 
-    timeout: float = 15.0
+    `timeout` only bounds a greeting that never ends: a user's greeting may be long, and the
+    call goes on the moment the greeting has played."""
+
+    timeout: float = 60.0
     quiet: float = 0.6
 
 

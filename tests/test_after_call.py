@@ -272,7 +272,7 @@ async def test_an_outbound_call_sends_its_dial_context(server_factory, receiver,
         call_sid = response.json()["call_sid"]
         report = await run_call(
             server.ws_url,
-            [WaitForGreeting(timeout=15), Say("yes"), WaitForBot(timeout=15), Hangup()],
+            [WaitForGreeting(), Say("yes"), WaitForBot(timeout=15), Hangup()],
             call_sid=call_sid,
             from_number="09812345678",
             to_number="08047491899",

@@ -34,7 +34,7 @@ async def test_full_call(server, stand_ins):
     report = await run_call(
         server.ws_url,
         [
-            WaitForGreeting(timeout=15),
+            WaitForGreeting(),
             Say("order_status"),
             WaitForBot(timeout=15),
             BargeIn("long_talk", after=0.5),
@@ -86,7 +86,7 @@ async def test_full_call(server, stand_ins):
 async def test_caller_details_reach_greeting_and_prompt(server, stand_ins):
     report = await run_call(
         server.ws_url,
-        [WaitForGreeting(timeout=15), Say("yes"), WaitForBot(timeout=15), Hangup()],
+        [WaitForGreeting(), Say("yes"), WaitForBot(timeout=15), Hangup()],
         from_number="+919812345678",
         custom_parameters={"name": "Asha", "plan": "gold"},
     )
@@ -102,7 +102,7 @@ async def test_16khz_stream(server, stand_ins):
     """`?sample-rate=16000`: Deepgram hears 16 kHz and Cartesia speaks 16 kHz, end to end."""
     report = await run_call(
         server.ws_url,
-        [WaitForGreeting(timeout=15), Say("order_status"), WaitForBot(timeout=15), Hangup()],
+        [WaitForGreeting(), Say("order_status"), WaitForBot(timeout=15), Hangup()],
         sample_rate=16000,
     )
     assert report.ok, report.summary()
@@ -154,14 +154,14 @@ async def test_server_survives_refusals_and_serves_next_call(server, stand_ins):
     async with websockets.connect(server.ws_url) as ws:
         await ws.send("garbage")
         await ws.close()
-    report = await run_call(server.ws_url, [WaitForGreeting(timeout=15), Hangup()])
+    report = await run_call(server.ws_url, [WaitForGreeting(), Hangup()])
     assert report.ok, report.summary()
 
 
 async def test_no_secret_in_logs(server, stand_ins):
     """A call (and whatever ran before on this server): the sentinel keys never reached its
     log."""
-    report = await run_call(server.ws_url, [WaitForGreeting(timeout=15), Hangup()])
+    report = await run_call(server.ws_url, [WaitForGreeting(), Hangup()])
     assert report.ok, report.summary()
     log = server.log()
     assert "Call from" in log  # the log does hold the calls
@@ -187,7 +187,7 @@ async def test_a_one_word_opening_right_after_the_greeting_is_kept(server, stand
     )
     report = await run_call(
         server.ws_url,
-        [WaitForGreeting(timeout=20), Say("order_status"), WaitForBot(timeout=20), Hangup()],
+        [WaitForGreeting(), Say("order_status"), WaitForBot(timeout=20), Hangup()],
         call_sid="CAhi-first",
     )
     assert report.ok, report.summary()

@@ -24,7 +24,7 @@ async def test_calls_share_one_openai_client():
 
 
 async def test_load_run_reports_calls_latency_and_server_cost(server):
-    script = [WaitForGreeting(timeout=15), Say("order_status"), WaitForBot(timeout=15), Hangup()]
+    script = [WaitForGreeting(), Say("order_status"), WaitForBot(timeout=15), Hangup()]
     report = await run_load(server.ws_url, 2, script=script, server_pid=server.process.pid)
     stats = report.stats()
     assert stats["failed"] == 0, report.summary()

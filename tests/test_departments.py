@@ -93,9 +93,7 @@ async def billing_call(server, stand_ins):
     stand_ins.config.llm.rules.append(
         {"match": "charged", "tool_call": {"name": "transfer_to_agent", "arguments": arguments}}
     )
-    report = await run_call(
-        server.ws_url, [WaitForGreeting(timeout=20), Say("yes"), ExpectClose(timeout=20)]
-    )
+    report = await run_call(server.ws_url, [WaitForGreeting(), Say("yes"), ExpectClose(timeout=20)])
     assert report.ended_by == "server" and report.close_code == 1000, report.summary()
     return report
 

@@ -97,7 +97,7 @@ async def test_tts_gets_the_first_phrase_before_the_llm_finishes_the_sentence(se
     stand_ins.config.llm.token_interval = 0.03
     report = await run_call(
         server.ws_url,
-        [WaitForGreeting(timeout=15), Say("address"), WaitForBot(timeout=15), Hangup()],
+        [WaitForGreeting(), Say("address"), WaitForBot(timeout=15), Hangup()],
     )
     assert report.ok, report.summary()
 
@@ -257,7 +257,7 @@ async def test_deepgram_gets_finalize_before_the_vad_stops(server, stand_ins):
     stand_ins.config.stt.transcripts.append(said + " |")  # the recording has no pause in it
     report = await run_call(
         server.ws_url,
-        [WaitForGreeting(timeout=15), Say("address"), WaitForBot(timeout=15), Hangup()],
+        [WaitForGreeting(), Say("address"), WaitForBot(timeout=15), Hangup()],
     )
     assert report.ok, report.summary()
     (connection,) = stand_ins.deepgram.connections
@@ -296,7 +296,7 @@ def check_ramp(turns: list[list[int]], first: int, full: int) -> None:
 async def test_a_turns_first_audio_goes_in_short_payloads(server, stand_ins):
     report = await run_call(
         server.ws_url,
-        [WaitForGreeting(timeout=15), Say("order_status"), WaitForBot(timeout=15), Hangup()],
+        [WaitForGreeting(), Say("order_status"), WaitForBot(timeout=15), Hangup()],
     )
     assert report.ok, report.summary()
     assert len(report.turn_first_payloads) >= 2  # the greeting and the reply
@@ -306,7 +306,7 @@ async def test_a_turns_first_audio_goes_in_short_payloads(server, stand_ins):
 
 async def test_first_payload_size_is_a_setting(server_factory, stand_ins):
     server = server_factory(EXOTEL_FIRST_AUDIO_CHUNK_MS="200")
-    report = await run_call(server.ws_url, [WaitForGreeting(timeout=15), Hangup()])
+    report = await run_call(server.ws_url, [WaitForGreeting(), Hangup()])
     assert report.ok, report.summary()
     check_ramp(report.turn_first_payloads, first=3200, full=3200)  # no ramp: 200 ms throughout
 

@@ -36,7 +36,7 @@ async def test_calls_work_without_krisp(server, stand_ins):
     from simulator.caller import Hangup, Say, WaitForBot, WaitForGreeting, run_call
 
     report = await run_call(
-        server.ws_url, [WaitForGreeting(15), Say("yes"), WaitForBot(15), Hangup()]
+        server.ws_url, [WaitForGreeting(), Say("yes"), WaitForBot(15), Hangup()]
     )
     assert report.ok and report.replies, report.summary()
     server.wait_for_no_calls()
@@ -81,7 +81,7 @@ async def test_calls_work_with_rnnoise_over_street_noise(server_factory, stand_i
     stand_ins.config.stt.transcripts.append("Where is my order?")
     report = await run_call(
         server.ws_url,
-        [WaitForGreeting(15), Say("order_status"), WaitForBot(15), Hangup()],
+        [WaitForGreeting(), Say("order_status"), WaitForBot(15), Hangup()],
         line=LineConditions(noise="white", noise_dbfs=-35),
     )
     assert report.ok and report.replies[0].first_audio is not None, report.summary()

@@ -470,7 +470,7 @@ async def test_dial_time_context_reaches_the_greeting_and_prompt(
     # Exotel runs the flow: its Voicebot applet opens the websocket for that call.
     report = await run_call(
         dialout_server.ws_url,
-        [WaitForGreeting(timeout=15), Say("yes"), WaitForBot(timeout=15), Hangup()],
+        [WaitForGreeting(), Say("yes"), WaitForBot(timeout=15), Hangup()],
         call_sid=call_sid,
         from_number="09812345678",
         to_number="08047491899",
@@ -498,7 +498,7 @@ async def test_context_found_by_number_when_the_call_sid_differs(
     assert response.status_code == 200, response.text
     report = await run_call(
         dialout_server.ws_url,
-        [WaitForGreeting(timeout=15), Hangup()],
+        [WaitForGreeting(), Hangup()],
         call_sid="CAsomething-else",
         from_number="08047491899",  # the ExoPhone in `from`, the customer in `to`
         to_number="09800000042",
@@ -511,7 +511,7 @@ async def test_context_found_by_number_when_the_call_sid_differs(
 async def test_an_inbound_call_is_still_greeted_as_inbound(dialout_server, stand_ins):
     report = await run_call(
         dialout_server.ws_url,
-        [WaitForGreeting(timeout=15), Hangup()],
+        [WaitForGreeting(), Hangup()],
         from_number="+919811111111",
     )
     assert report.ok, report.summary()

@@ -189,7 +189,7 @@ async def test_a_stream_call_carries_its_context_into_the_prompt(
     # call sid is not documented: here it does not, and the URL's dial ref finds the context.
     report = await run_call(
         as_exotel(stream_server, stream_url),
-        [WaitForGreeting(timeout=15), Say("yes"), WaitForBot(timeout=15), Hangup()],
+        [WaitForGreeting(), Say("yes"), WaitForBot(timeout=15), Hangup()],
         call_sid="CAstream-leg",
         from_number="08047491899",
         to_number="09812345678",
@@ -226,7 +226,7 @@ async def test_status_events_and_recording_land_in_the_call_record(
     await post_status(stream_server, exotel_api, call_sid, "in-progress", EventType="answered")
     report = await run_call(
         as_exotel(stream_server, placed.fields["StreamUrl"]),
-        [WaitForGreeting(timeout=15), Hangup()],
+        [WaitForGreeting(), Hangup()],
         call_sid=call_sid,
     )
     assert report.ok, report.summary()
@@ -285,7 +285,7 @@ async def test_several_workers_a_dial_on_one_reaches_a_call_on_another(
 
     report = await run_call(
         stream_url,
-        [WaitForGreeting(timeout=20), Say("yes"), WaitForBot(timeout=20), Hangup()],
+        [WaitForGreeting(), Say("yes"), WaitForBot(timeout=20), Hangup()],
         call_sid="CAworker-leg",
     )
     assert report.ok, report.summary()

@@ -284,7 +284,7 @@ async def test_llm_failure_mid_call_still_leaves_a_record(server, stand_ins):
     stand_ins.config.llm.fail_mode = "500"
     report = await run_call(
         server.ws_url,
-        [WaitForGreeting(timeout=15), Say("order_status"), Silence(3.0), Hangup()],
+        [WaitForGreeting(), Say("order_status"), Silence(3.0), Hangup()],
     )
     assert report.ended_by == "caller", report.summary()
     server.wait_for_no_calls()
@@ -339,7 +339,7 @@ async def test_unwritable_records_folder_is_logged_and_the_call_completes(
     blocker.write_text("not a folder")
     server = server_factory(CALL_RECORDS_DIR=str(blocker / "calls"), RECORD_AUDIO="true")
     report = await run_call(
-        server.ws_url, [WaitForGreeting(timeout=15), Say("yes"), WaitForBot(timeout=15), Hangup()]
+        server.ws_url, [WaitForGreeting(), Say("yes"), WaitForBot(timeout=15), Hangup()]
     )
     assert report.ok, report.summary()
     assert report.replies[0].latency is not None
@@ -349,7 +349,7 @@ async def test_unwritable_records_folder_is_logged_and_the_call_completes(
     assert log_lines(log, report.call_sid, "call_end")  # the figures still reach the log
     assert "Traceback" not in log
     # The server still takes calls.
-    assert (await run_call(server.ws_url, [WaitForGreeting(timeout=15), Hangup()])).ok
+    assert (await run_call(server.ws_url, [WaitForGreeting(), Hangup()])).ok
 
 
 # --- The pieces ---------------------------------------------------------------------------------

@@ -237,7 +237,7 @@ async def test_dial_on_one_worker_reaches_the_call_on_another(
     _, params = as_exotel_opens(url)
     report = await run_call(
         workers_b.ws_url,
-        [WaitForGreeting(timeout=20), Hangup()],
+        [WaitForGreeting(), Hangup()],
         call_sid="CAnothing-alike",
         from_number="+911111111111",
         to_number="+912222222222",
@@ -250,7 +250,7 @@ async def test_dial_on_one_worker_reaches_the_call_on_another(
     # A second dial, matched on the other workers by Exotel's call sid alone.
     second = dialout(worker_a, {"to": "+919812340002", "context": {"name": "Ravi"}}).json()
     report = await run_call(
-        workers_b.ws_url, [WaitForGreeting(timeout=20), Hangup()], call_sid=second["call_sid"]
+        workers_b.ws_url, [WaitForGreeting(), Hangup()], call_sid=second["call_sid"]
     )
     assert report.ok, report.summary()
     assert spoken(stand_ins)[-1] == expected_greeting(outbound_context={"name": "Ravi"})
@@ -307,7 +307,7 @@ async def test_transfer_decided_in_a_worker_is_answered_by_the_control_plane(
         {"match": "person", "tool_call": {"name": "transfer_to_agent", "arguments": {}}}
     )
     report = await run_call(
-        workers_b.ws_url, [WaitForGreeting(timeout=20), Say("yes"), ExpectClose(timeout=20)]
+        workers_b.ws_url, [WaitForGreeting(), Say("yes"), ExpectClose(timeout=20)]
     )
     assert report.ended_by == "server", report.summary()
     passthru = f"{control.http_url}/exotel/passthru"
@@ -319,7 +319,7 @@ async def test_transfer_decided_in_a_worker_is_answered_by_the_control_plane(
 
 async def test_the_cap_holds_across_workers(worker_a, workers_b, stand_ins):
     worker_a.wait_for_no_calls(20)
-    hold = [WaitForGreeting(timeout=20), Silence(4), Hangup()]
+    hold = [WaitForGreeting(), Silence(4), Hangup()]
     running = [
         asyncio.create_task(run_call(worker_a.ws_url, hold)),
         asyncio.create_task(run_call(workers_b.ws_url, hold)),
@@ -343,9 +343,7 @@ async def test_default_cap_is_one_workers_capacity_without_redis(server_factory,
     """No MAX_CONCURRENT_CALLS, no Redis: the cap is CALLS_PER_WORKER (one worker)."""
     server = server_factory(CALLS_PER_WORKER="1", MAX_CONCURRENT_CALLS="", REDIS_URL="")
     assert server.health()["store"] == "memory"
-    hold = asyncio.create_task(
-        run_call(server.ws_url, [WaitForGreeting(timeout=20), Silence(2), Hangup()])
-    )
+    hold = asyncio.create_task(run_call(server.ws_url, [WaitForGreeting(), Silence(2), Hangup()]))
     deadline = time.monotonic() + 20
     while server.health()["active_calls"] < 1 and time.monotonic() < deadline:
         await asyncio.sleep(0.1)
@@ -369,7 +367,7 @@ async def test_calls_go_on_when_redis_dies_and_recover_when_it_returns(
         run_call(
             worker_a.ws_url,
             [
-                WaitForGreeting(timeout=20),
+                WaitForGreeting(),
                 Silence(2.0),  # Redis dies here
                 Say("order_status"),
                 WaitForBot(timeout=20),
@@ -400,6 +398,6 @@ async def test_calls_go_on_when_redis_dies_and_recover_when_it_returns(
     while (answer := dialout(worker_a, {"to": "+919812340010"})).status_code != 200:
         assert time.monotonic() < deadline, answer.text
         await asyncio.sleep(0.5)
-    report = await run_call(workers_b.ws_url, [WaitForGreeting(timeout=20), Hangup()])
+    report = await run_call(workers_b.ws_url, [WaitForGreeting(), Hangup()])
     assert report.ok, report.summary()
     assert control.health()["active_calls"] == 0 and "store_error" not in control.health()

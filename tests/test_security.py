@@ -80,7 +80,7 @@ async def test_strangers_are_refused_before_a_pipeline_exists(locked_server, sta
 async def test_exotel_with_the_right_credentials_gets_through(locked_server, stand_ins):
     report = await run_call(
         authed_url(locked_server),
-        [WaitForGreeting(timeout=15), Hangup()],
+        [WaitForGreeting(), Hangup()],
         account_sid=ALLOWED_ACCOUNT.lower(),  # account SIDs match in any case
     )
     assert report.ok, report.summary()
@@ -104,7 +104,7 @@ async def test_a_full_server_refuses_new_calls_without_disturbing_running_ones(
         asyncio.create_task(
             run_call(
                 authed_url(locked_server),
-                [WaitForGreeting(timeout=15), Silence(3), Hangup()],
+                [WaitForGreeting(), Silence(3), Hangup()],
                 account_sid=ALLOWED_ACCOUNT,
             )
         )
@@ -123,7 +123,7 @@ async def test_a_full_server_refuses_new_calls_without_disturbing_running_ones(
     # Once they are over there is room again.
     assert locked_server.wait_for_no_calls()["active_calls"] == 0
     report = await run_call(
-        authed_url(locked_server), [WaitForGreeting(timeout=15), Hangup()], account_sid="ACother"
+        authed_url(locked_server), [WaitForGreeting(), Hangup()], account_sid="ACother"
     )
     assert report.ok, report.summary()
 
@@ -133,7 +133,7 @@ async def test_no_secret_is_written_anywhere(locked_server, records_dir, stand_i
     for each secret."""
     report = await run_call(
         authed_url(locked_server),
-        [WaitForGreeting(timeout=15), Hangup()],
+        [WaitForGreeting(), Hangup()],
         account_sid=ALLOWED_ACCOUNT,
     )
     assert report.ok, report.summary()

@@ -30,7 +30,7 @@ SOAK_SECS = float(os.environ.get("SOAK_SECS", "30"))
 LEAK_SHARE_ALLOWED = 0.5
 MB = 1024 * 1024
 
-SCRIPT = [WaitForGreeting(timeout=15), Say("yes"), WaitForBot(timeout=15), Hangup()]
+SCRIPT = [WaitForGreeting(), Say("yes"), WaitForBot(timeout=15), Hangup()]
 
 
 async def idle_rss(server, process: psutil.Process) -> tuple[int, int | None]:

@@ -165,7 +165,7 @@ async def test_no_reply_into_a_mid_sentence_pause(server, stand_ins):
     stand_ins.config.stt.transcripts.extend(["My order number is", "one two three four."])
     report = await run_call(
         server.ws_url,
-        [WaitForGreeting(timeout=15), Say("pause_mid_sentence"), WaitForBot(timeout=15), Hangup()],
+        [WaitForGreeting(), Say("pause_mid_sentence"), WaitForBot(timeout=15), Hangup()],
     )
     assert report.ok, report.summary()
     reply = report.replies[0]
