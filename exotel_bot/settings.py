@@ -60,9 +60,11 @@ POSITIVE_SECS = (
     "OUTBOUND_HELLO_TIMEOUT_SECS",
 )
 NON_NEGATIVE_SECS = ("MAX_CALL_SECS", "VOICEMAIL_MESSAGE_DELAY_SECS")
-# A key that is a placeholder, not a key: "...", "xxx", "<key>", "your-key", "change-me", ...
+# A key that is a placeholder, not a key: "...", "xxx", "sk-...", "<key>", "your-key",
+# "YOUR_KEY", "change-me", "paste-here", ...
 PLACEHOLDER_KEY = re.compile(
-    r"[.x*-]+|<.*>|your\b.*|.*change[-_ ]?me.*|.*placeholder.*|todo|dummy|none|null",
+    r"(sk[-_])?[.x*-]+|<.*>|your([\W_].*)?|.*change[-_ ]?me.*|.*placeholder.*"
+    r"|paste([\W_].*)?|.*[\W_]here|todo|dummy|none|null",
     re.I,
 )
 LOG_LEVELS = ("TRACE", "DEBUG", "INFO", "SUCCESS", "WARNING", "ERROR", "CRITICAL")
@@ -438,9 +440,10 @@ def read_settings(*, require_keys: bool = True) -> Settings:
     if missing:
         env_file = find_dotenv(usecwd=True)
         where = (
-            f"Fill them in in {env_file} (env.example lists every setting)"
+            f"Fill {'it' if len(missing) == 1 else 'them'} in in {env_file} (env.example lists "
+            "every setting)"
             if env_file
-            else "Copy env.example to .env and fill them in"
+            else f"Copy env.example to .env and fill {'it' if len(missing) == 1 else 'them'} in"
         )
         raise ConfigError(
             f"Missing {', '.join(missing)}. {where} "
@@ -449,7 +452,8 @@ def read_settings(*, require_keys: bool = True) -> Settings:
     placeholders = settings.placeholder_keys() if require_keys else []
     if placeholders:
         raise ConfigError(
-            f"{', '.join(placeholders)} still hold a placeholder, not a key: paste the key from "
+            f"{', '.join(placeholders)} still {'holds' if len(placeholders) == 1 else 'hold'} a "
+            "placeholder, not a key: paste the key from "
             "the vendor's dashboard (or run the keyless demo: python -m simulator.demo)."
         )
     return settings

@@ -82,7 +82,10 @@ def start_server(port: int, env: dict[str, str], log_path: Path) -> subprocess.P
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise SystemExit(f"server.py exited early; see {log_path}")
+            # server.py's last line names what stopped it (a setting, a language, a key).
+            lines = [line for line in log_path.read_text(errors="replace").splitlines() if line]
+            reason = lines[-1] if lines else "no output"
+            raise SystemExit(f"server.py exited early: {reason}\n(whole log: {log_path})")
         try:
             if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
                 return process
@@ -172,10 +175,12 @@ def main() -> int:
     )
     parser.add_argument(
         "--reply",
-        default="Here is what I found: {result}.",
-        help="the LLM's answer after --tool; {result} is what the tool returned",
+        help="the LLM's answer after --tool; {result} is what the tool returned "
+        "(default: 'Here is what I found: {result}.')",
     )
     args = parser.parse_args()
+    if args.reply and not args.tool:
+        parser.error("--reply is the LLM's answer after --tool: give --tool NAME ARGS too")
     language = (args.language or "").lower()
     lines = args.say or [ORDER_QUESTION.get(language, ENGLISH_QUESTION)]
 
@@ -184,7 +189,8 @@ def main() -> int:
     # What the caller "says", in the bot's language (English: the recording's own words).
     stand_ins.config.stt.transcripts.extend(lines)
     if args.tool:
-        script_tool_call(stand_ins, lines[0], *args.tool, args.reply)
+        reply = args.reply or "Here is what I found: {result}."
+        script_tool_call(stand_ins, lines[0], *args.tool, reply)
     stand_ins.start()
     port = _free_port()
     env = demo_env(stand_ins, ROOT / args.records)

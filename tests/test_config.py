@@ -68,12 +68,22 @@ def test_bad_values_are_explained(env, name, value, expected):
 
 
 @pytest.mark.parametrize(
-    "placeholder", ["...", "xxxx", "<your key>", "your-openai-key", "change-me"]
+    "placeholder",
+    [
+        "...",
+        "xxxx",
+        "<your key>",
+        "your-openai-key",
+        "change-me",
+        "YOUR_KEY",
+        "sk-...",
+        "paste-here",
+    ],
 )
 def test_a_placeholder_key_is_refused_at_start(env, placeholder):
     """Caught without any network: a key that is visibly not a key."""
     env.setenv("OPENAI_API_KEY", placeholder)
-    with pytest.raises(ConfigError, match="OPENAI_API_KEY still hold a placeholder"):
+    with pytest.raises(ConfigError, match="OPENAI_API_KEY still holds a placeholder"):
         read_settings()
 
 
