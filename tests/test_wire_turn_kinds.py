@@ -130,6 +130,8 @@ async def test_odd_keypad_events_then_a_pause(server, stand_ins, dtmf):
     async with RawCall.open(server.ws_url) as call:
         await call.start()
         assert await call.wait_for("media"), "no greeting"
+        # The greeting's mark: it has been sent whole (however long the user's greeting is).
+        assert await call.wait_for("mark", timeout=60), "no mark after the greeting"
         await call.send(
             {"event": "dtmf", "sequence_number": "9", **dtmf, "stream_sid": call.stream_sid}
         )
