@@ -3,8 +3,8 @@
 tools/customise_check.py makes the edits README's "Make it yours" describes on a copy of the
 template (a new first sentence for the prompt, a much longer greeting, every English phrase
 reworded, the brand renamed in every language, a new tool); `python -m tools.customise_check`
-runs the whole suite on such a copy. Here: the edits land where a user makes them, and the tests that hear the
-greeting, read the prompt, the phrases and the tools pass on the copy.
+runs the whole suite on such a copy. Here: the edits land where a user makes them, and the
+tests that hear the greeting, read the prompt, the phrases and the tools pass on the copy.
 """
 
 from __future__ import annotations
