@@ -14,15 +14,13 @@ dial has one.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from loguru import logger
 
 from exotel_bot.outbound.dials import TERMINAL_STATUSES, DialRecord
-from exotel_bot.records.sinks import RECORD_FILE, folder_name
+from exotel_bot.records.sinks import RECORD_FILE, folder_name, write_atomically
 from exotel_bot.settings import load_settings
 
 MAX_STATUS_EVENTS = 10
@@ -85,19 +83,8 @@ def update_call_record(record: DialRecord) -> str:
             return ""  # answered here, but its record is written elsewhere (or not yet)
         data["exotel"] = exotel
         folder.mkdir(parents=True, exist_ok=True)
-        _write_atomically(path, json.dumps(data, indent=2, ensure_ascii=False).encode())
+        write_atomically(path, json.dumps(data, indent=2, ensure_ascii=False).encode())
     except (OSError, ValueError) as e:
         logger.error(f"Could not add Exotel's status to {path} ({e.__class__.__name__}: {e})")
         return ""
     return str(path)
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise

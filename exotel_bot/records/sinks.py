@@ -81,15 +81,15 @@ class LocalDirectorySink:
     def write(self, record: dict[str, Any], recording_wav: bytes | None) -> str:
         folder = self._new_folder(folder_name(str(record.get("call_sid", ""))))
         if recording_wav is not None:
-            _write_atomically(folder / RECORDING_FILE, recording_wav)
+            write_atomically(folder / RECORDING_FILE, recording_wav)
         text = json.dumps(record, indent=2, ensure_ascii=False)
-        _write_atomically(folder / RECORD_FILE, text.encode())
+        write_atomically(folder / RECORD_FILE, text.encode())
         return str(folder)
 
     def update(self, where: str, record: dict[str, Any]) -> None:
         """Rewrite the record `write()` put in folder `where` (atomically, like the first)."""
         text = json.dumps(record, indent=2, ensure_ascii=False)
-        _write_atomically(Path(where) / RECORD_FILE, text.encode())
+        write_atomically(Path(where) / RECORD_FILE, text.encode())
 
     def _new_folder(self, name: str) -> Path:
         self.root.mkdir(parents=True, exist_ok=True)
@@ -103,7 +103,7 @@ class LocalDirectorySink:
         raise FileExistsError(f"too many records for call {name} in {self.root}")
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
+def write_atomically(path: Path, data: bytes) -> None:
     """Write to a temporary file next to `path`, then rename: a reader never sees half a file."""
     fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
