@@ -8,13 +8,15 @@ default, in `env.example`.
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
 from functools import lru_cache
 from typing import Annotated, Any, Literal
 from urllib.parse import urlparse
 
-from dotenv import find_dotenv, load_dotenv
+from dotenv import dotenv_values, find_dotenv, load_dotenv
+from loguru import logger
 from pydantic import AfterValidator, BeforeValidator, Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -459,8 +461,36 @@ def read_settings(*, require_keys: bool = True) -> Settings:
     return settings
 
 
+def setting_names() -> set[str]:
+    """Every environment name a setting is read from (upper case)."""
+    return {(field.alias or name).upper() for name, field in Settings.model_fields.items()}
+
+
+def misspelled_names(env_file: str) -> list[tuple[str, str]]:
+    """(name, the setting it is probably meant to be) for each name in the dotenv file
+    `env_file` that is no setting but close to one, like DEEPGRAM_APIKEY. Names far from every
+    setting (another tool's) are left alone."""
+    known = sorted(setting_names())
+    found = []
+    for name in dotenv_values(env_file):
+        if name.upper() not in known:
+            close = difflib.get_close_matches(name.upper(), known, n=1, cutoff=0.8)
+            if close:
+                found.append((name, close[0]))
+    return found
+
+
 @lru_cache(maxsize=2)
 def load_settings(*, require_keys: bool = True) -> Settings:
-    """The process-wide settings; `.env` fills in what the environment does not set."""
-    load_dotenv(find_dotenv(usecwd=True), override=False)
+    """The process-wide settings; `.env` fills in what the environment does not set.
+
+    A name in `.env` that looks like a mistyped setting is logged as a warning (it is ignored:
+    the setting keeps its default, or a missing key is reported as missing)."""
+    env_file = find_dotenv(usecwd=True)
+    if env_file:
+        for name, meant in misspelled_names(env_file):
+            logger.warning(
+                f"{env_file}: {name} is not a setting and is ignored; did you mean {meant}?"
+            )
+    load_dotenv(env_file, override=False)
     return read_settings(require_keys=require_keys)

@@ -9,6 +9,7 @@ from benchmarks.run import REPLY_PARTS, split_reply
 from benchmarks.timings import LOG_PREFIX, parse_timings
 from exotel_bot import garbage_collection as memory
 from exotel_bot.services.openai_pool import PooledOpenAILLMService
+from exotel_bot.services.stt_replay import ReplayingDeepgramSTTService, shared_http_client
 from simulator.caller import CallReport, Hangup, Reply, Say, WaitForBot, WaitForGreeting
 from simulator.load import run_load
 from tests.conftest import until
@@ -21,6 +22,20 @@ async def test_calls_share_one_openai_client():
     first, second = llm(), llm()
     assert first._client is second._client  # one TLS context and connection pool per process
     assert llm("sk-other")._client is not first._client  # other credentials, other client
+
+
+async def test_calls_share_one_http_client_for_deepgram():
+    """Each call's Deepgram client gets the process's HTTP client, not a TLS context of its own;
+    pipecat's name for the SDK class is left as it was."""
+    import deepgram
+    import pipecat.services.deepgram.stt as pipecat_deepgram
+
+    def stt(base_url="ws://127.0.0.1:9"):
+        service = ReplayingDeepgramSTTService(api_key="dg-test", base_url=base_url)
+        return service._client._client_wrapper.httpx_client.httpx_client  # the SDK's internals
+
+    assert stt() is stt() is stt(base_url=None) is shared_http_client()
+    assert pipecat_deepgram.AsyncDeepgramClient is deepgram.AsyncDeepgramClient
 
 
 async def test_load_run_reports_calls_latency_and_server_cost(server):

@@ -131,3 +131,40 @@ def test_every_env_line_the_docs_show_reads_the_same_on_pipecat_cloud(
     env = tmp_path / ".env"
     env.write_text(line + "\n")
     assert pipecat_cloud_reads(env, monkeypatch) == dotenv_values(env), (page, line)
+
+
+def test_a_mistyped_name_in_env_is_named_with_the_setting_it_is_close_to(tmp_path):
+    """A start with `.env` holding DEEPGRAM_APIKEY says which setting was meant; names of other
+    tools' settings, and every name env.example uses, pass without a word."""
+    import subprocess
+    import sys
+
+    from exotel_bot.settings import misspelled_names
+
+    example = tmp_path / "example.env"
+    example.write_text(filled_in((ROOT / "env.example").read_text()))
+    assert misspelled_names(str(example)) == []
+
+    env = tmp_path / ".env"
+    env.write_text(
+        "DEEPGRAM_APIKEY=dg-123\nOPENAI_API_KEY=sk-test\nHF_TOKEN=x\nSILENCE_TIMEOUT=5\n"
+    )
+    code = "from exotel_bot.settings import load_settings; load_settings(require_keys=False)"
+    clean = {k: v for k, v in os.environ.items() if k.upper() not in Settings.model_fields}
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        env={**clean, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "DEEPGRAM_APIKEY is not a setting and is ignored; did you mean DEEPGRAM_API_KEY?" in (
+        result.stderr
+    )
+    assert (
+        "SILENCE_TIMEOUT is not a setting and is ignored; did you mean SILENCE_TIMEOUT_SECS?"
+        in (result.stderr)
+    )
+    assert "HF_TOKEN" not in result.stderr and "OPENAI_API_KEY is not" not in result.stderr

@@ -67,3 +67,28 @@ def test_calls_share_one_model_but_keep_their_own_state():
         together_b.append(vad_b._run_analyzer(b[i : i + rate // 10].tobytes()).name)
     assert together_a == alone_a
     assert together_b == alone_b
+
+
+@pytest.mark.parametrize("rate", [8000, 16000])
+def test_volume_skips_measuring_only_what_measures_zero(rate):
+    """The volume of every window equals pipecat's, over digital silence, hiss just below and
+    just above the silent level, and speech; and most of the silence is not measured at all."""
+    rng = np.random.default_rng(3)
+    quiet = [rng.normal(0, 32768 * 10 ** (db / 20), rate * 2) for db in (-95, -82, -76, -60)]
+    parts = [np.zeros(rate * 2), *quiet, load_wav(fixture("yes", rate), rate), np.zeros(rate)]
+    audio = np.clip(np.round(np.concatenate(parts)), -32768, 32767).astype(np.int16)
+
+    ours, theirs = PhoneVAD(background_gate=False), SileroVADAnalyzer()
+    unmeasured = 0  # windows whose 0.4 s was not measured (the loudness left unread)
+    for vad in (ours, theirs):
+        vad.set_sample_rate(rate)
+    window = ours.num_frames_required()
+    for i in range(0, len(audio) - window + 1, window):
+        chunk = audio[i : i + window].tobytes()
+        mine = ours._smoothed_volume(chunk, float(np.mean(audio[i : i + window] ** 2.0)))
+        unmeasured += ours._volume_tracker._volume is None
+        theirs_volume = theirs._get_smoothed_volume(chunk)
+        assert mine == theirs_volume, (i / rate, mine, theirs_volume)
+        ours._prev_volume, theirs._prev_volume = mine, theirs_volume
+    # Skipped: the digital silence, -95 and -82 dBFS (6 s less the volume's first 0.4 s).
+    assert unmeasured >= 5 * rate / window, unmeasured

@@ -213,15 +213,20 @@ def test_recording_lines_up_with_what_the_caller_sent_and_heard(recorded_call):
     assert np.abs(theirs[:common, 0]).max() > 1000
     assert np.array_equal(ours[:common, 0], theirs[:common, 0])
     # Right: each stretch of bot audio the caller heard (the greeting, the answer cut short by
-    # the `clear`, the second answer), at the same place, sample for sample.
+    # the `clear`, the second answer), at the same place, with the same samples in the same
+    # order. (On a busy machine the caller's playback can run dry for a moment, a few silent
+    # samples inside a stretch that the server could not know of: silence is not compared.)
     heard = sounding_stretches(theirs[:, 1], rate)
     sent = sounding_stretches(ours[:, 1], rate)
     assert len(heard) == len(sent) == 3, (heard, sent)
     chunk = round(CHUNK * rate)
     for (h0, h1), (s0, s1) in zip(heard, sent, strict=True):
         assert abs(s0 - h0) <= chunk and abs(s1 - h1) <= chunk, ((h0, h1), (s0, s1))
-        length = min(h1 - h0, s1 - s0)
-        assert np.array_equal(ours[s0 : s0 + length, 1], theirs[h0 : h0 + length, 1])
+        ours_sound, their_sound = ours[s0:s1, 1], theirs[h0:h1, 1]
+        ours_sound, their_sound = ours_sound[ours_sound != 0], their_sound[their_sound != 0]
+        length = min(len(ours_sound), len(their_sound))
+        assert length > 0.5 * rate  # the cut answer included: it played for a while
+        assert np.array_equal(ours_sound[:length], their_sound[:length])
 
 
 def test_one_log_line_per_bot_turn_and_per_call_end(recorded_call):

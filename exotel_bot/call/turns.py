@@ -41,6 +41,7 @@ from pipecat.frames.frames import (
     VADUserStartedSpeakingFrame,
     VADUserStoppedSpeakingFrame,
 )
+from pipecat.processors.aggregators.llm_response_universal import LLMUserAggregator
 from pipecat.processors.frame_processor import FrameDirection
 from pipecat.turns.types import ProcessFrameResult, UserTurnSpeculation
 from pipecat.turns.user_stop import BaseUserTurnStopStrategy, NormalizedMatch
@@ -53,6 +54,8 @@ from exotel_bot.frames import UserWentQuietFrame
 # Silence (after speech) before the VAD says the caller stopped and Deepgram is asked to
 # finalize. Pipecat's default; shorter splits sentences at every breath.
 VAD_STOP_SECS = 0.2
+# How often a speaking caller's `UserSpeakingFrame` goes out (pipecat's default: every 0.2 s).
+USER_SPEAKING_EVERY_SECS = 1.0
 # Silence enough when the final transcript is already in and complete: the VAD's stop window
 # shrinks to this for that pause (a question asked, a sentence ended: 0.1 s is not a breath
 # in the middle of it).
@@ -322,3 +325,14 @@ def phone_turn_strategies(vad: PhoneVAD | None = None) -> UserTurnStrategies:
     return UserTurnStrategies(
         start=[PhoneTurnStartStrategy()], stop=[PhoneTurnStopStrategy(vad=vad)]
     )
+
+
+def fewer_user_speaking_frames(user_aggregator: LLMUserAggregator) -> None:
+    """Send the caller's "still speaking" heartbeat (`UserSpeakingFrame`, broadcast both ways
+    through every processor) once a second instead of every 0.2 s. In pipecat 1.14 only a
+    worker's idle timeout reads it. pipecat takes the period as `VADController`'s
+    `speech_activity_period`, but the aggregator builds its controller without one, so it is
+    set on the controller afterwards (docs/pipecat-internals.md)."""
+    controller = user_aggregator._vad_controller
+    if controller is not None:
+        controller._speech_activity_period = USER_SPEAKING_EVERY_SECS

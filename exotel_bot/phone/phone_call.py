@@ -43,14 +43,14 @@ from exotel_bot.call.departments import Department
 from exotel_bot.call.fallback import VendorFallback
 from exotel_bot.call.phrases import Phrases
 from exotel_bot.call.transfer_desk import TransferDesk
-from exotel_bot.call.turns import phone_turn_strategies, phone_vad
+from exotel_bot.call.turns import fewer_user_speaking_frames, phone_turn_strategies, phone_vad
 from exotel_bot.call.vad import warm_up
 from exotel_bot.causes import CallEnd, Ending, Evidence
 from exotel_bot.languages import LANGUAGES, Language
 from exotel_bot.logs import call_logging, setup_logging
 from exotel_bot.phone.answer import AnswerDetection, answer_detection
 from exotel_bot.phone.debugging import Debugger, pipecat_debugger
-from exotel_bot.phone.observer import CallObserver
+from exotel_bot.phone.observer import CallObserver, CallWorkerObserver
 from exotel_bot.phone.post_call import PostCallStep, post_call_steps, run_post_call_steps
 from exotel_bot.phone.speech import SpeechOut
 from exotel_bot.records.post_call import after_call
@@ -193,11 +193,13 @@ class PhoneCall:
     ) -> None:
         """Watch `worker`'s call: the record and vendor fallbacks, the greeting, the caller
         hanging up, silence check-ins; `stt`, `llm`, `tts` are the vendor services."""
+        CallWorkerObserver.install(worker)  # observers get only the events they handle
         worker.add_observer(CallObserver(self.recorder, self.fallback))
         self.debugger = pipecat_debugger(self.settings, worker)
         for observer in self.debugger.observers:
             worker.add_observer(observer)
         self.fallback.watch(worker, stt=stt, llm=llm, tts=tts)
+        fewer_user_speaking_frames(user_aggregator)
         control, transport = self.control, self.transport
 
         @transport.event_handler("on_client_connected")

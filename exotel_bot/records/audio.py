@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import wave
-from collections import deque
 
 import numpy as np
 
@@ -23,37 +22,59 @@ LEVEL_HISTORY_SECS = 5.0
 SPEECH_LOOKBACK_SECS = 1.0  # the VAD's decision can come late on a busy machine
 VOICED_MIN_DBFS = -50.0
 VOICED_ABOVE_NOISE_DB = 12.0
+HISTORY_FRAMES = round(LEVEL_HISTORY_SECS / LEVEL_FRAME_SECS)
+TRIM_FRAMES = 50  # audio kept beyond the history before a trim (1 s)
 
 
 class CallerLevels:
-    """The loudness of the caller's last few seconds, 20 ms at a time, on the call's timeline."""
+    """The loudness of the caller's last few seconds, 20 ms at a time, on the call's timeline.
+
+    Only the audio is kept as it arrives (the last LEVEL_HISTORY_SECS and a little more); the
+    levels are measured when asked, a few times per caller turn, not for every 100 ms that
+    comes in.
+    """
 
     def __init__(self):
-        self._levels: deque[float] = deque(maxlen=round(LEVEL_HISTORY_SECS / LEVEL_FRAME_SECS))
-        self._frames = 0  # 20 ms frames measured since the call started
-        self._rest = np.zeros(0, dtype=np.float32)
+        self._audio = bytearray()  # the caller's recent 16-bit samples
+        self._start = 0  # the call's sample index of the first one kept (a frame boundary)
+        self._rate = 0
 
     def add(self, audio: bytes, sample_rate: int) -> None:
-        size = round(sample_rate * LEVEL_FRAME_SECS)
-        samples = np.frombuffer(audio, dtype="<i2")[: len(audio) // 2].astype(np.float32)
-        samples = np.concatenate([self._rest, samples / 32768.0])
+        if sample_rate != self._rate:  # a new rate: the call's timeline restarts here
+            self._audio, self._start, self._rate = bytearray(), 0, sample_rate
+        self._audio += audio[: len(audio) // 2 * 2]
+        size = self._frame_size
+        surplus = len(self._audio) // 2 - (HISTORY_FRAMES + TRIM_FRAMES) * size
+        if surplus >= 0:  # trimmed now and then, whole frames at a time
+            drop = (surplus // size + TRIM_FRAMES) * size
+            del self._audio[: drop * 2]
+            self._start += drop
+
+    @property
+    def _frame_size(self) -> int:
+        return round(self._rate * LEVEL_FRAME_SECS)
+
+    def _levels(self) -> tuple[int, np.ndarray]:
+        """(index since the call started of the first frame, dBFS of each whole frame) for
+        the last HISTORY_FRAMES frames."""
+        size = self._frame_size
+        samples = np.frombuffer(self._audio, dtype="<i2")
         count = len(samples) // size
-        self._rest = samples[count * size :]
-        if count:
-            frames = samples[: count * size].reshape(count, size)
-            rms = np.sqrt(np.mean(frames * frames, axis=1))
-            self._levels.extend((20 * np.log10(np.maximum(rms, 1e-5))).tolist())
-            self._frames += count
+        skip = max(0, count - HISTORY_FRAMES)
+        frames = samples[skip * size : count * size].astype(np.float32).reshape(-1, size)
+        rms = np.sqrt(np.mean((frames / 32768.0) ** 2, axis=1))
+        return self._start // size + skip, 20 * np.log10(np.maximum(rms, 1e-5))
 
     def _voiced(self, since: float, until: float) -> tuple[int, np.ndarray] | None:
         """(index of the first frame, voiced or not per frame) for frames in [since, until)."""
-        levels = np.asarray(self._levels)
+        if not self._rate:
+            return None
+        first, levels = self._levels()  # first: index of levels[0] since the call started
         if not len(levels):
             return None
         threshold = max(VOICED_MIN_DBFS, float(np.percentile(levels, 10)) + VOICED_ABOVE_NOISE_DB)
-        first = self._frames - len(levels)  # index of levels[0] since the call started
         lo = max(first, int(since / LEVEL_FRAME_SECS))
-        hi = min(self._frames, int(until / LEVEL_FRAME_SECS))
+        hi = min(first + len(levels), int(until / LEVEL_FRAME_SECS))
         if hi <= lo:
             return None
         return lo, levels[lo - first : hi - first] >= threshold

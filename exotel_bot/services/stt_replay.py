@@ -22,10 +22,21 @@ If the caller goes on speaking, the rest of the sentence comes in the next final
 What the caller hears when the STT does not come back soon enough (an apology after 2 s of
 the caller's silence) is exotel_bot/call/fallback.py's job; it reads `connected` and calls
 `forget_unheard_audio()` once it has asked the caller to say it again.
+
+And every call's service shares one HTTP client. Deepgram's SDK builds an `httpx` client for
+its REST endpoints with each `AsyncDeepgramClient`, and so a TLS context (certificates loaded
+and parsed: about 5 % of the server's CPU at 50 calls); pipecat streams over a websocket and
+never uses it. The shared client is handed in through the SDK's own `httpx_client` argument.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cache, partial
+
+import httpx
+import pipecat.services.deepgram.stt as pipecat_deepgram
 from deepgram.listen.v1.types import ListenV1Finalize
 from loguru import logger
 from pipecat.frames.frames import (
@@ -48,7 +59,8 @@ class ReplayingDeepgramSTTService(DeepgramSTTService):
     unanswered audio (16-bit PCM since the last final transcript, at most `replay_secs`)."""
 
     def __init__(self, *args, replay_secs: float = DEFAULT_REPLAY_SECS, **kwargs):
-        super().__init__(*args, **kwargs)
+        with _deepgram_clients_share_http():
+            super().__init__(*args, **kwargs)
         self._replay_secs = replay_secs
         self._replay = bytearray()
         self._replay_limit = 0
@@ -142,3 +154,23 @@ class ReplayingDeepgramSTTService(DeepgramSTTService):
         if isinstance(frame, TranscriptionFrame):
             self._replay.clear()  # a final transcript: what came before it was heard
         await super().push_frame(frame, direction)
+
+
+@cache
+def shared_http_client() -> httpx.AsyncClient:
+    """The process's HTTP client for Deepgram's SDK (REST only; streaming does not use it)."""
+    return httpx.AsyncClient(timeout=60.0)
+
+
+@contextmanager
+def _deepgram_clients_share_http() -> Iterator[None]:
+    """While pipecat builds a Deepgram service, its `AsyncDeepgramClient(...)` gets
+    `httpx_client=shared_http_client()`. pipecat has no argument for it (see
+    docs/pipecat-internals.md); the name is swapped back at once, and nothing awaits in between.
+    """
+    build = pipecat_deepgram.AsyncDeepgramClient
+    pipecat_deepgram.AsyncDeepgramClient = partial(build, httpx_client=shared_http_client())
+    try:
+        yield
+    finally:
+        pipecat_deepgram.AsyncDeepgramClient = build

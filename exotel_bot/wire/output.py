@@ -17,6 +17,9 @@ Speaking events. Pipecat says "bot started/stopped speaking" when the audio is s
 `BotStartedSpeakingFrame` and `BotStoppedSpeakingFrame` leave the transport when the caller
 starts or stops hearing that audio (its playout time), so everything that listens to them
 (the silence timer, the turn strategies, the call record) works on what the caller heard.
+In between, pipecat's "bot still speaking" heartbeat (`BotSpeakingFrame`, sent both ways
+through every processor) goes once a second instead of every 0.2 s: in pipecat 1.14 only a
+worker's idle timeout reads it, and at 0.2 s it was one frame push in six.
 """
 
 from __future__ import annotations
@@ -40,6 +43,9 @@ from pipecat.transports.websocket.fastapi import FastAPIWebsocketOutputTransport
 
 from exotel_bot.wire.playout import PLAYOUT_LEAD_SECS, PLAYOUT_START, PlayoutClock
 
+# How often a speaking bot says so with a `BotSpeakingFrame` (pipecat's default: 0.2 s).
+BOT_SPEAKING_EVERY_SECS = 1.0
+
 
 class RampUpSender(BaseOutputTransport.MediaSender):
     """Pipecat's media sender, cutting a bot turn's first payloads short (see the module doc).
@@ -53,6 +59,7 @@ class RampUpSender(BaseOutputTransport.MediaSender):
         self._turn_bytes = 0  # bytes of the current bot turn cut into payloads so far
         self._full_chunk_bytes = 0
         super().__init__(*args, **kwargs)
+        self._bot_speaking_frame_period = BOT_SPEAKING_EVERY_SECS
 
     @property
     def _audio_chunk_size(self) -> int:
