@@ -49,7 +49,9 @@ async def test_processed_frames_reach_only_the_observers_that_read_them():
     assert not handles_processed_frames(before) and handles_processed_frames(reads_processing)
 
     await worker.queue_frames([TextFrame("one"), TextFrame("two"), EndFrame()])
-    await WorkerRunner(handle_sigint=False).run(worker)
+    runner = WorkerRunner(handle_sigint=False)
+    await runner.add_workers(worker)
+    await runner.run()
 
     assert before.pushed == reads_processing.pushed > 0  # pushes: as pipecat hands them
     assert reads_processing.processed >= 6  # 2 frames x 3 processors, at least
