@@ -18,6 +18,7 @@ import os
 import sys
 import uuid
 from contextlib import asynccontextmanager
+from urllib.parse import urlsplit
 
 import httpx
 import uvicorn
@@ -35,6 +36,9 @@ from exotel_bot.security import Refusal, admission, over_capacity
 from exotel_bot.settings import ConfigError, Settings, load_settings
 from exotel_bot.stores import StoreUnavailable, check_redis_now, open_stores, stores
 from exotel_bot.wire.urls import exotel_url
+
+# Hosts Exotel cannot reach: GET / says to start ngrok instead of showing their URL as the one.
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1", "0.0.0.0")
 
 # No websocket pings. Exotel documents no ping/pong, and uvicorn's default (a ping every 20 s,
 # the connection closed 20 s after one goes unanswered) drops a live call at 40 s when the
@@ -134,7 +138,14 @@ def build_app(*, calls: bool = True, settings: Settings | None = None) -> FastAP
         """What this server is, and where Exotel's Voicebot applet should point."""
         body = {"service": "Exotel phone bot (Pipecat)", "health": "/health"}
         if calls:
-            body["exotel_voicebot_url"] = base_ws_url(settings, request)
+            body["exotel_voicebot_url"] = url = base_ws_url(settings, request)
+            if urlsplit(url).hostname in LOOPBACK_HOSTS:
+                body["next_step"] = (
+                    f"Exotel cannot reach {urlsplit(url).hostname}: run `ngrok http "
+                    f"{settings.port}` and open the https URL it prints (or its /), which shows "
+                    "the wss:// URL to paste into the Voicebot applet of your Exotel flow."
+                )
+                return body
             body["next_step"] = (
                 "Paste exotel_voicebot_url into the Voicebot applet of your Exotel flow"
                 + (

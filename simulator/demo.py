@@ -22,6 +22,7 @@ password, your keys): it runs with the settings it prints.
 from __future__ import annotations
 
 import argparse
+import ast
 import asyncio
 import json
 import os
@@ -120,9 +121,32 @@ def clean_environment() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k.upper() not in ours}
 
 
+# The tools every call has besides bot.py's own (exotel_bot/call/llm_tools.py).
+PHONE_TOOLS = ("end_call", "transfer_to_agent")
+
+
+def bot_tools(bot_file: Path = ROOT / "bot.py") -> list[str]:
+    """The tools the bot's LLM can call: bot.py's tool functions (`async def NAME(params:
+    FunctionCallParams, ...)`, read without running bot.py) and the phone's own."""
+    tree = ast.parse(bot_file.read_text(encoding="utf-8"))
+    own = [
+        node.name
+        for node in tree.body
+        if isinstance(node, ast.AsyncFunctionDef)
+        and node.args.args
+        and ast.unparse(node.args.args[0].annotation or ast.Constant("")).endswith(
+            "FunctionCallParams"
+        )
+    ]
+    return [*own, *PHONE_TOOLS]
+
+
 def script_tool_call(stand_ins: StandIns, first_line: str, tool: str, args: str, reply: str):
     """The LLM stand-in answers the caller's first line by calling `tool` with the JSON `args`,
     then says `reply` with `{result}` replaced by what the tool returned."""
+    tools = bot_tools()
+    if tool not in tools:
+        raise SystemExit(f"--tool {tool}: bot.py has no such tool (its tools: {', '.join(tools)})")
     try:
         arguments = json.loads(args or "{}")
     except ValueError as e:

@@ -58,3 +58,27 @@ def test_the_demo_runs_the_users_tool_and_ignores_their_environment(tmp_path):
     # The record keeps its recording, so the report the demo points at shows the waveforms.
     assert (record_path.parent / record["recording"]["file"]).is_file()
     assert "python -m tools.call_report" in result.stdout
+
+
+def test_a_tool_bot_py_does_not_have_is_refused_before_anything_starts(tmp_path):
+    """A mistyped --tool names bot.py's tools, instead of a call where the LLM asks for a
+    function nobody has; a user's new tool (any async function taking FunctionCallParams)
+    is found without running bot.py."""
+    from simulator.demo import bot_tools
+
+    result = subprocess.run(
+        [sys.executable, "-m", "simulator.demo", "--tool", "lookup_ordr", "{}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "--tool lookup_ordr: bot.py has no such tool" in result.stderr
+    assert "lookup_order, end_call, transfer_to_agent" in result.stderr
+    mine = tmp_path / "bot.py"
+    mine.write_text(
+        (ROOT / "bot.py").read_text()
+        + "\n\nasync def book_slot(params: FunctionCallParams, day: str):\n    pass\n"
+    )
+    assert "book_slot" in bot_tools(mine)

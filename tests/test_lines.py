@@ -144,8 +144,12 @@ async def test_a_question_over_background_talk_is_answered_while_it_goes_on(
     # the caller's words.
     assert reply.first_audio is not None, report.summary()
     assert not reply.premature, report.summary()
-    # (The LLM may have started early more than once on the same words: VAD fragments.)
-    assert set(user_turns(stand_ins)) == {QUESTION}, report.summary()
+    # (The LLM may have started early more than once on the same words: VAD fragments.) A
+    # background voice that stands out for a moment may be transcribed, as Deepgram would: it
+    # then joins the caller's turn (the STT stand-in gives it the script's next line), and the
+    # one answer still takes in the question.
+    turns = set(user_turns(stand_ins))
+    assert len(turns) == 1 and QUESTION in turns.pop(), report.summary()
 
 
 async def test_a_mulaw_line_with_jitter_bursts_and_echo_is_still_one_clean_answer(

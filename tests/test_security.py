@@ -242,12 +242,18 @@ def test_the_refusal_says_how_to_authenticate(locked_server):
 
 
 def test_the_root_page_says_where_exotel_should_point_and_hides_the_route_listing(locked_server):
-    index = httpx.get(locked_server.http_url + "/", headers={"X-Forwarded-Proto": "https"})
+    # Through ngrok: the https host it gives, and the wss:// URL for the applet.
+    tunnel = {"Host": "1234abcd.ngrok-free.app", "X-Forwarded-Proto": "https"}
+    index = httpx.get(locked_server.http_url + "/", headers=tunnel)
     assert index.status_code == 200
     body = index.json()
-    assert body["exotel_voicebot_url"].endswith(f"127.0.0.1:{locked_server.port}/ws")
+    assert body["exotel_voicebot_url"] == "wss://1234abcd.ngrok-free.app/ws"
     assert "Basic auth is on" in body["next_step"]
     assert WS_PASSWORD not in index.text
+    # On the laptop itself: a URL Exotel cannot reach, so the next step is ngrok.
+    local = httpx.get(locked_server.http_url + "/").json()
+    assert local["exotel_voicebot_url"].endswith(f"127.0.0.1:{locked_server.port}/ws")
+    assert f"ngrok http {locked_server.port}" in local["next_step"]
     for page in ("/docs", "/redoc", "/openapi.json"):
         assert httpx.get(locked_server.http_url + page).status_code == 404, page
 
