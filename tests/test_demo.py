@@ -75,7 +75,8 @@ def test_a_tool_bot_py_does_not_have_is_refused_before_anything_starts(tmp_path)
     )
     assert result.returncode != 0
     assert "--tool lookup_ordr: bot.py has no such tool" in result.stderr
-    assert "lookup_order, end_call, transfer_to_agent" in result.stderr
+    assert f"(its tools: {', '.join(bot_tools())})" in result.stderr
+    assert {"lookup_order", "end_call", "transfer_to_agent"} <= set(bot_tools())
     mine = tmp_path / "bot.py"
     mine.write_text(
         (ROOT / "bot.py").read_text()

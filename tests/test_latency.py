@@ -264,12 +264,15 @@ async def test_deepgram_gets_finalize_before_the_vad_stops(server, stand_ins):
     finals = [(f["transcript"], f["from_finalize"]) for f in connection.finals]
     assert [text for text, _ in finals if text] == [said], finals
     words = finals.index((said, True))  # answered a Finalize (not Deepgram's own endpoint)...
-    # (on a busy machine the answer to the VAD stop's Finalize may still be on its way)
+    # ...and both Finalizes reached Deepgram: ours when the caller went quiet, pipecat's at the
+    # VAD stop. The later one finds nothing new; on a busy machine its empty answer may not be
+    # sent before the hang-up closes the socket, so what is checked is that none has words.
     deadline = time.monotonic() + 20
-    while len(connection.finals) <= words + 1 and time.monotonic() < deadline:
+    while connection.finalize_count < 2 and time.monotonic() < deadline:
         await asyncio.sleep(0.05)
+    assert connection.finalize_count >= 2, finals
     finals = [(f["transcript"], f["from_finalize"]) for f in connection.finals]
-    assert finals[words + 1] == ("", True), finals  # ...and the VAD stop's found nothing new
+    assert all(text == "" for text, _ in finals[words + 1 :]), finals
     assert connection.unmarked_pauses == 0
 
 
