@@ -250,7 +250,20 @@ def main() -> int:
     print(report.summary())
     print(f"\nWhat the caller heard: {args.record} (left: caller, right: bot)")
     print_record(ROOT / args.records / report.call_sid / "record.json")
-    return 0 if report.ok else 1
+    failures = tool_failures(ROOT / args.log)
+    for failure in failures:
+        print(f"\nYour tool failed: {failure}\n(the whole traceback is in {args.log})")
+    return 0 if report.ok and not failures else 1
+
+
+def tool_failures(log: Path) -> list[str]:
+    """What pipecat logged as "Error executing function call [NAME]: ..." in the server's log:
+    a tool that raised (the caller then heard the bot's apology, not your result)."""
+    text = log.read_text(encoding="utf-8", errors="replace") if log.exists() else ""
+    found = re.findall(
+        r"Error executing function call \[(\w+)\]: (.*?)(?: \| |, fatal: |$)", text, re.M
+    )
+    return [f"{name}: {error}" for name, error in dict.fromkeys(found)]
 
 
 if __name__ == "__main__":

@@ -83,3 +83,24 @@ def test_a_tool_bot_py_does_not_have_is_refused_before_anything_starts(tmp_path)
         + "\n\nasync def book_slot(params: FunctionCallParams, day: str):\n    pass\n"
     )
     assert "book_slot" in bot_tools(mine)
+
+
+def test_a_tool_that_raises_is_named_after_the_call(tmp_path):
+    """The demo reads the server's log for the user's tool raising (pipecat logs it three
+    ways), so a wrong argument name is reported once, not hidden behind a spoken apology."""
+    from simulator.demo import tool_failures
+
+    error = "lookup_order() got an unexpected keyword argument 'orderid'"
+    prefix = "19:33:12.076 | WARNING | CA1 | "
+    log = tmp_path / "server.log"
+    log.write_text(
+        f"{prefix}pipecat.processors.frame_processor:1023 - LLM#0 exception (x.py:287): "
+        f"Error executing function call [lookup_order]: {error}\n"
+        f"{prefix}pipecat.pipeline.worker:1628 - Something went wrong: ErrorFrame#0(error: "
+        f"Error executing function call [lookup_order]: {error}, fatal: False, category: "
+        "application)\n"
+        f"{prefix}exotel_bot.call.fallback:331 - Vendor failure: llm (LLM#0): Error executing "
+        f"function call [lookup_order]: {error} | caller heard: a spoken apology\n"
+    )
+    assert tool_failures(log) == [f"lookup_order: {error}"]
+    assert tool_failures(tmp_path / "no-such.log") == []
