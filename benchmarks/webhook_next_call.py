@@ -17,54 +17,12 @@ import argparse
 import asyncio
 import statistics
 import sys
-import threading
 from pathlib import Path
-
-from aiohttp import web
 
 from simulator.caller import Hangup, Say, WaitForBot, WaitForGreeting, run_call
 from simulator.demo import ROOT, _free_port, demo_env, start_server
 from simulator.standins import StandIns
-
-
-class SilentReceiver:
-    """Takes every POST and never answers (until stopped)."""
-
-    def __init__(self) -> None:
-        self.port = _free_port()
-        self.received = 0
-        self._loop = asyncio.new_event_loop()
-        self._stop = asyncio.Event()
-        self._ready = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def start(self) -> SilentReceiver:
-        self._thread.start()
-        self._ready.wait(10)
-        return self
-
-    def stop(self) -> None:
-        self._loop.call_soon_threadsafe(self._stop.set)
-        self._thread.join(10)
-
-    async def _handle(self, request: web.Request) -> web.Response:
-        await request.read()
-        self.received += 1
-        await self._stop.wait()
-        return web.Response(status=503)
-
-    def _run(self) -> None:
-        async def main() -> None:
-            app = web.Application()
-            app.router.add_post("/", self._handle)
-            runner = web.AppRunner(app, shutdown_timeout=0.5)
-            await runner.setup()
-            await web.TCPSite(runner, "127.0.0.1", self.port).start()
-            self._ready.set()
-            await self._stop.wait()
-            await runner.cleanup()
-
-        self._loop.run_until_complete(main())
+from simulator.webhook_receiver import WebhookReceiver
 
 
 async def next_greeting(port: int) -> float | None:
@@ -82,11 +40,13 @@ def main() -> int:
     args = parser.parse_args()
 
     stand_ins = StandIns(host="127.0.0.1", port=0).start()
-    receiver = SilentReceiver().start()
+    receiver = WebhookReceiver("benchmark-secret", _free_port())
+    receiver.hang = True  # takes every delivery and never answers
+    receiver.start()
     settings = {
         "silent webhook": {
-            "POST_CALL_WEBHOOK_URL": f"http://127.0.0.1:{receiver.port}/",
-            "WEBHOOK_SECRET": "benchmark-secret",
+            "POST_CALL_WEBHOOK_URL": receiver.url,
+            "WEBHOOK_SECRET": receiver.secret,
             "WEBHOOK_TIMEOUT_SECS": "60",
         },
         "no webhook": {},
@@ -116,7 +76,7 @@ def main() -> int:
         stand_ins.stop()
 
     print(f"Greeting of the call after one whose webhook hangs, {args.calls} rounds each:")
-    print(f"  delivery attempts the silent receiver held: {receiver.received}")
+    print(f"  delivery attempts the silent receiver held: {len(receiver.requests)}")
     for name, values in latencies.items():
         if values:
             print(

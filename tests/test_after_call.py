@@ -15,7 +15,8 @@ import pytest
 import bot
 from simulator.caller import Hangup, Say, WaitForBot, WaitForGreeting, run_call
 from simulator.standins.structured import check_strict, fill_from_transcript, structured_answer
-from tests.webhook_receiver import WebhookReceiver
+from simulator.webhook_receiver import WebhookReceiver
+from tests.conftest import free_port
 
 SECRET = "test-webhook-secret-0123456789"
 FIELDS = set(bot.CallOutcome.model_fields)
@@ -23,7 +24,7 @@ FIELDS = set(bot.CallOutcome.model_fields)
 
 @pytest.fixture(scope="module")
 def receiver():
-    r = WebhookReceiver(SECRET).start()
+    r = WebhookReceiver(SECRET, free_port()).start()
     yield r
     r.stop()
 

@@ -12,9 +12,9 @@ import pytest
 import bot
 from phrases import PHRASES
 from simulator.caller import Dtmf, ExpectClose, Say, WaitForGreeting, run_call
-from tests.conftest import record_of, spoken
+from simulator.webhook_receiver import WebhookReceiver
+from tests.conftest import free_port, record_of, spoken
 from tests.redis_server import RedisServer
-from tests.webhook_receiver import WebhookReceiver
 
 BILLING = next(d for d in bot.DEPARTMENTS if d.name == "billing")
 FALLBACK = "+918000009999"
@@ -100,7 +100,7 @@ async def billing_call(server, stand_ins):
 
 @pytest.fixture(scope="module")
 def receiver():
-    r = WebhookReceiver(SECRET).start()
+    r = WebhookReceiver(SECRET, free_port()).start()
     yield r
     r.stop()
 

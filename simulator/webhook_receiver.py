@@ -1,5 +1,6 @@
 """A real HTTP receiver for the post-call webhook, in a thread: it checks each delivery's
-signature the way docs/records.md tells a user to, and answers as a test scripts it."""
+signature the way docs/records.md tells a user to, and answers as a test or a benchmark
+scripts it (statuses in turn, or never)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,6 @@ import threading
 import time
 
 from aiohttp import web
-
-from tests.conftest import free_port
 
 
 def verify(secret: str, headers, body: bytes, tolerance: int = 300) -> bool:
@@ -27,9 +26,9 @@ def verify(secret: str, headers, body: bytes, tolerance: int = 300) -> bool:
 class WebhookReceiver:
     """Records every request; answers `statuses` in order (then 200), or never (`hang`)."""
 
-    def __init__(self, secret: str):
+    def __init__(self, secret: str, port: int):
         self.secret = secret
-        self.port = free_port()
+        self.port = port
         self.statuses: list[int] = []
         self.hang = False
         self.requests: list[dict] = []  # every attempt: headers, body, signature_ok, status
