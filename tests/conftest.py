@@ -259,6 +259,16 @@ def server(server_factory) -> BotServer:
     return server_factory()
 
 
+@pytest.fixture(scope="module")
+def redis_server(tmp_path_factory):
+    """A real redis-server of the module's own, on a free port (tests/redis_server.py)."""
+    from tests.redis_server import RedisServer  # it imports this module
+
+    server = RedisServer(tmp_path_factory.mktemp("redis") / "redis.log").start()
+    yield server
+    server.stop()
+
+
 def expected_greeting(
     language: str = "en",
     *,

@@ -18,7 +18,6 @@ import pytest
 from exotel_bot.outbound.campaign import CallingHours, read_contacts
 from simulator.standins.exotel_rest import ExotelRestStandIn
 from tests.conftest import ROOT
-from tests.redis_server import RedisServer
 
 DIALOUT_TOKEN = "dialout-sentinel-campaign-9f3d"
 CONTACTS = 200
@@ -43,13 +42,6 @@ def exotel_api():
     stand_in = ExotelRestStandIn(api_token="exotel-token-sentinel-campaign").start()
     yield stand_in
     stand_in.stop()
-
-
-@pytest.fixture(scope="module")
-def redis_server(tmp_path_factory):
-    server = RedisServer(tmp_path_factory.mktemp("redis") / "redis.log").start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture(scope="module")

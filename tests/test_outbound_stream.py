@@ -21,7 +21,6 @@ from exotel_bot.stores import stores, use_stores
 from simulator.caller import Hangup, Say, WaitForBot, WaitForGreeting, run_call
 from simulator.standins.exotel_rest import ExotelRestStandIn
 from tests.conftest import expected_greeting, record_of
-from tests.redis_server import RedisServer
 
 DIALOUT_TOKEN = "dialout-sentinel-stream-71c4"
 EXOTEL_TOKEN = "exotel-token-sentinel-stream"
@@ -34,13 +33,6 @@ def exotel_api():
     stand_in = ExotelRestStandIn(api_token=EXOTEL_TOKEN).start()
     yield stand_in
     stand_in.stop()
-
-
-@pytest.fixture(scope="module")
-def redis_server(tmp_path_factory):
-    server = RedisServer(tmp_path_factory.mktemp("redis") / "redis.log").start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

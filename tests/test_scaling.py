@@ -38,13 +38,6 @@ EXOTEL_TOKEN = "exotel-token-sentinel-2f7b4d"
 
 
 @pytest.fixture(scope="module")
-def redis_server(tmp_path_factory):
-    server = RedisServer(tmp_path_factory.mktemp("redis") / "redis.log").start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
 def exotel_api():
     stand_in = ExotelRestStandIn(api_token=EXOTEL_TOKEN).start()
     yield stand_in
