@@ -470,11 +470,11 @@ def misspelled_names(env_file: str) -> list[tuple[str, str]]:
     """(name, the setting it is probably meant to be) for each name in the dotenv file
     `env_file` that is no setting but close to one, like DEEPGRAM_APIKEY. Names far from every
     setting (another tool's) are left alone."""
-    known = sorted(setting_names())
+    known = setting_names()
     found = []
     for name in dotenv_values(env_file):
         if name.upper() not in known:
-            close = difflib.get_close_matches(name.upper(), known, n=1, cutoff=0.8)
+            close = difflib.get_close_matches(name.upper(), sorted(known), n=1, cutoff=0.8)
             if close:
                 found.append((name, close[0]))
     return found

@@ -107,17 +107,12 @@ def demo_env(stand_ins: StandIns, records_dir: Path) -> dict[str, str]:
     }
 
 
-def bot_variables() -> set[str]:
-    """Every environment variable the bot's settings read (exotel_bot/settings.py)."""
-    from exotel_bot.settings import Settings
-
-    return {(f.alias or name).upper() for name, f in Settings.model_fields.items()}
-
-
 def clean_environment() -> dict[str, str]:
     """This process's environment without any of the bot's settings: the demo's own are the
     only ones its server sees (a user's EXOTEL_WS_AUTH would refuse the simulated caller)."""
-    ours = bot_variables()
+    from exotel_bot.settings import setting_names
+
+    ours = setting_names()
     return {k: v for k, v in os.environ.items() if k.upper() not in ours}
 
 
