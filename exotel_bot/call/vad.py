@@ -164,6 +164,9 @@ class PhoneVAD(SileroVADAnalyzer):
     def set_params(self, params: VADParams):
         super().set_params(params)
         self._usual_stop_frames = self._vad_stop_frames  # what stop_sooner() departs from
+        # The windows that cover the volume's 0.4 s (the rate is known by now).
+        covering = math.ceil(VOLUME_WINDOW_SECS * self.sample_rate / self._vad_frames)
+        self._recent_powers = deque(maxlen=covering)
 
     async def analyze_audio(self, buffer: bytes) -> VADState:
         state = self._run_analyzer(buffer)
@@ -270,12 +273,10 @@ class PhoneVAD(SileroVADAnalyzer):
         """pipecat's volume for this window (the BS.1770 loudness of the last 0.4 s, smoothed),
         without measuring a 0.4 s whose every window is below SILENT_WINDOW_DBFS: the
         loudness there is 0 (tests/test_models.py checks the two agree)."""
-        covering = math.ceil(VOLUME_WINDOW_SECS * self.sample_rate / self._vad_frames)
-        self._recent_powers.append(power)
-        while len(self._recent_powers) > covering:
-            self._recent_powers.popleft()
+        powers = self._recent_powers
+        powers.append(power)
         self._volume_tracker.update(window, self.sample_rate)
-        silent = len(self._recent_powers) == covering and max(self._recent_powers) < _SILENT_POWER
+        silent = len(powers) == powers.maxlen and max(powers) < _SILENT_POWER
         loudness = 0.0 if silent else self._volume_tracker.volume
         return exp_smoothing(loudness, self._prev_volume, self._smoothing_factor)
 
